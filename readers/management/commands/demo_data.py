@@ -1,0 +1,213 @@
+"""Load the demo cast, notices and pages so a newcomer can use the portal at once.
+
+Idempotent: every object is looked up by its natural key first, so a second run changes
+nothing (not even passwords or texts that someone edited since).
+"""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
+
+DEMO_PASSWORD = "demo-password"
+
+READERS = [
+    {
+        "username": "demo-reader",
+        "status": ReaderStatus.CONFIRMED,
+        "reader_type": ReaderType.OFF_CAMPUS,
+        "name": "演示读者 Demo Reader",
+        "email": "demo-reader@example.org",
+        "id_type": IdType.LIBRARY_CARD,
+        "id_number": "D0001",
+        "phone": "010-62780000",
+        "address": "北京市海淀区示例路 1 号",
+        "postal_code": "100084",
+        "institution": "示例大学图书馆 Example University Library",
+    },
+    {
+        "username": "demo-pending",
+        "status": ReaderStatus.PENDING,
+        "reader_type": ReaderType.OFF_CAMPUS,
+        "name": "待确认读者 Pending Reader",
+        "email": "demo-pending@example.org",
+        "id_type": IdType.RESIDENT_ID,
+        "id_number": "D0002",
+        "phone": "021-60000000",
+        "address": "上海市示例区示例街 2 号",
+        "postal_code": "200000",
+        "institution": "示例研究所 Example Institute",
+    },
+]
+
+NOTICES = [
+    {
+        "title_zh": "新版馆际互借读者网关上线",
+        "title_en": "The new ILL reader gateway is live",
+        "body_zh": "馆际互借系统已升级为新版读者网关。\n\n在旧系统中有账号并有预付款的读者，"
+        "首次登录后请选择“关联原有帐户”，输入旧系统的用户名和密码，确认信息后即可继续使用原账户的余额和申请记录。",
+        "body_en": "The interlibrary loan system has moved to this new reader gateway.\n\n"
+        "If you had an account with a prepaid balance in the old system, choose "
+        "\u201cLink an existing account\u201d after your first login, enter the old username and "
+        "password and confirm: your balance and request history come with you.",
+        "pinned": True,
+        "days_ago": 2,
+    },
+    {
+        "title_zh": "春节期间馆际互借服务安排",
+        "title_en": "ILL service during the Spring Festival",
+        "body_zh": "春节期间馆际互借处暂停处理申请，节后第一个工作日恢复。"
+        "期间提交的申请将在节后按顺序处理。",
+        "body_en": "The ILL office does not process requests during the Spring Festival holiday. "
+        "Requests submitted meanwhile are handled in order from the first working day after it.",
+        "days_ago": 10,
+    },
+    {
+        "title_zh": "收费标准调整通知",
+        "title_en": "The fee schedule has been updated",
+        "body_zh": "自下月起，加急申请每篇另收 10 元。详见“收费标准”页面。",
+        "body_en": "From next month, urgent requests cost an extra 10 yuan per item. "
+        "See the fee schedule page.",
+        "days_ago": 30,
+    },
+    {
+        "title_zh": "CALIS 文献传递补贴活动",
+        "title_en": "",
+        "body_zh": "本年度 CALIS 文献传递补贴活动已开始，补贴额度用完为止。",
+        "body_en": "",
+        "days_ago": 45,
+    },
+    {
+        "title_zh": "",
+        "title_en": "Document delivery from overseas libraries",
+        "body_zh": "",
+        "body_en": "Articles from overseas libraries usually arrive within five working days.",
+        "days_ago": 60,
+    },
+]
+
+PERSONAL_NOTICE = {
+    "title_zh": "馆际互借系统, 用户确认通知!",
+    "title_en": "ILL system: your account is confirmed",
+    "body_zh": "您的馆际互借账户已通过确认，现在可以提交馆际互借申请。",
+    "body_en": "Your ILL account has been confirmed: you can now submit requests.",
+}
+
+PAGES = {
+    PageSlug.HELP: {
+        "title_zh": "帮助",
+        "title_en": "Help",
+        "body_zh": "本校读者：请点击“校内用户”用学校统一认证登录，首次登录后注册馆际互借账号，"
+        "接到确认通知后重新登录即可使用。\n\n校外读者：请在“校外用户”登录页用馆际互借账号登录。\n\n"
+        "校外个人读者：可使用公用账号登录，申请本馆收藏文献的传递服务。\n\n"
+        "提交申请：在“申请管理”中点击“提交申请”，"
+        "认真填写文献信息、馆际互借信息和用户信息。",
+        "body_en": "Campus readers: log in with the campus single sign-on, register an ILL "
+        "account on "
+        "your first visit, and log in again once the confirmation notice arrives.\n\n"
+        "Off-campus readers: log in with your gateway account on the off-campus login page.\n\n"
+        "Individuals: log in with the public account to ask for delivery of documents this "
+        "library holds.\n\nTo ask for a document, open Requests \u2192 Submit request and fill in "
+        "the document, ILL and contact details.",
+    },
+    PageSlug.ABOUT: {
+        "title_zh": "关于",
+        "title_en": "About",
+        "body_zh": "馆际互借读者网关是图书馆馆际互借与文献传递处为读者提供的网上服务平台。",
+        "body_en": "The ILL reader gateway is the online service of the library's interlibrary "
+        "loan and document delivery office.",
+    },
+    PageSlug.FEES: {
+        "title_zh": "收费标准",
+        "title_en": "Fee schedule",
+        "body_zh": "复制（非返还）：按页计费，每页 0.3 元，另加提供馆收费。\n"
+        "借调（返还）：每册 30 元起，以提供馆收费为准。\n加急：每篇另收 10 元。\n\n"
+        "付款方式：到馆际互借处现金或校园卡缴费，或银行转账（请注明申请号及申请人姓名）。",
+        "body_en": "Copy (non-returnable): 0.3 yuan per page plus the supplying library's charge.\n"
+        "Loan (returnable): from 30 yuan per volume, as the supplying library charges.\n"
+        "Urgent: an extra 10 yuan per item.\n\n"
+        "Payment: in cash or by campus card at the ILL office, or by bank transfer quoting the "
+        "request number and your name.",
+    },
+}
+
+
+class Command(BaseCommand):
+    help = "Load demo users, notices and pages (idempotent; demo use only)."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        created = []
+        User = get_user_model()
+        now = timezone.now()
+
+        staff, new = User.objects.get_or_create(
+            username="demo-staff",
+            defaults={"is_staff": True, "is_superuser": True, "email": "demo-staff@example.org"},
+        )
+        if new:
+            staff.set_password(DEMO_PASSWORD)
+            staff.save()
+            created.append("user demo-staff")
+
+        for data in READERS:
+            data = dict(data)
+            username = data.pop("username")
+            user, new = User.objects.get_or_create(
+                username=username, defaults={"email": data["email"]}
+            )
+            if new:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                created.append(f"user {username}")
+            _, new = Reader.objects.get_or_create(
+                user=user,
+                defaults={
+                    **data,
+                    "decided_at": now if data["status"] == ReaderStatus.CONFIRMED else None,
+                    "decided_by": staff if data["status"] == ReaderStatus.CONFIRMED else None,
+                },
+            )
+            if new:
+                created.append(f"reader {username}")
+
+        for data in NOTICES:
+            data = dict(data)
+            days_ago = data.pop("days_ago")
+            _, new = Notice.objects.get_or_create(
+                reader=None,
+                title_zh=data["title_zh"],
+                title_en=data["title_en"],
+                defaults={**data, "publish_at": now - timedelta(days=days_ago)},
+            )
+            if new:
+                created.append(f"notice {data['title_zh'] or data['title_en']}")
+
+        demo_reader = Reader.objects.get(user__username="demo-reader")
+        _, new = Notice.objects.get_or_create(
+            reader=demo_reader,
+            title_zh=PERSONAL_NOTICE["title_zh"],
+            defaults={**PERSONAL_NOTICE, "publish_at": now - timedelta(days=1)},
+        )
+        if new:
+            created.append("personal notice for demo-reader")
+
+        for slug, data in PAGES.items():
+            _, new = Page.objects.get_or_create(slug=slug, defaults=data)
+            if new:
+                created.append(f"page {slug}")
+
+        if created:
+            self.stdout.write(self.style.SUCCESS(f"Demo data: created {len(created)} objects."))
+        else:
+            self.stdout.write("Demo data: already loaded, nothing changed.")
+        self.stdout.write(
+            "Demo logins (password for all: demo-password):\n"
+            "  demo-staff    staff, back office at /admin/\n"
+            "  demo-reader   confirmed off-campus reader\n"
+            "  demo-pending  reader waiting for confirmation"
+        )

@@ -1,0 +1,203 @@
+"""Readers (the people the ILL office serves), the notice board and the staff-edited pages."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class ReaderType(models.TextChoices):
+    CAMPUS = "campus", _("Campus reader")
+    OFF_CAMPUS = "off_campus", _("Off-campus reader")
+    INDIVIDUAL = "individual", _("Individual")
+
+
+class ReaderStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for confirmation")
+    CONFIRMED = "confirmed", _("Confirmed")
+    REJECTED = "rejected", _("Rejected")
+
+
+class IdType(models.TextChoices):
+    LIBRARY_CARD = "library_card", _("Library card")
+    RESIDENT_ID = "resident_id", _("Resident ID")
+    PASSPORT = "passport", _("Passport")
+    STAFF_CARD = "staff_card", _("Staff card")
+    STUDENT_CARD = "student_card", _("Student card")
+    OTHER = "other", _("Other")
+
+
+class Reader(models.Model):
+    """A reader's profile: who they are to the ILL office, and whether staff confirmed them."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader"
+    )
+    reader_type = models.CharField(_("reader type"), max_length=20, choices=ReaderType.choices)
+    status = models.CharField(
+        _("status"), max_length=20, choices=ReaderStatus.choices, default=ReaderStatus.PENDING
+    )
+    name = models.CharField(_("name"), max_length=100)
+    email = models.EmailField(_("e-mail"))
+    id_type = models.CharField(_("ID type"), max_length=20, choices=IdType.choices, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=50, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True)
+    address = models.CharField(_("postal address"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    institution = models.CharField(_("department or institution"), max_length=200, blank=True)
+    campus_id = models.CharField(_("campus ID"), max_length=50, blank=True)
+    created_at = models.DateTimeField(_("registered"), default=timezone.now)
+    decided_at = models.DateTimeField(_("confirmed or rejected"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed or rejected by"),
+    )
+    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+
+    class Meta:
+        verbose_name = _("reader")
+        verbose_name_plural = _("readers")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=ReaderStatus.values), name="reader_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reader_type__in=ReaderType.values), name="reader_type_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.user.get_username()})"
+
+    @property
+    def is_confirmed(self):
+        return self.status == ReaderStatus.CONFIRMED
+
+    @property
+    def is_pending(self):
+        return self.status == ReaderStatus.PENDING
+
+
+def _in_language(zh: str, en: str) -> str:
+    """The text in the active language, or in the other one where only that exists."""
+    if (get_language() or "").startswith("en"):
+        return en or zh
+    return zh or en
+
+
+class NoticeQuerySet(models.QuerySet):
+    def published(self, now=None):
+        now = now or timezone.now()
+        return self.filter(publish_at__lte=now).filter(Q(end_at__isnull=True) | Q(end_at__gt=now))
+
+    def public(self):
+        return self.filter(reader__isnull=True)
+
+    def visible_to(self, user):
+        """Public notices, plus the personal ones addressed to this user's reader profile."""
+        published = self.published()
+        if user.is_authenticated and hasattr(user, "reader"):
+            return published.filter(Q(reader__isnull=True) | Q(reader=user.reader))
+        return published.public()
+
+    def board_order(self):
+        return self.order_by("-pinned", "-publish_at", "-pk")
+
+
+class Notice(models.Model):
+    """A notice on the board (留言板): from the ILL office to all, or personal to one reader."""
+
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_zh = models.TextField(_("text (Chinese)"), blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    publish_at = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
+    end_at = models.DateTimeField(
+        _("shown until"), null=True, blank=True, help_text=_("Leave empty to show it for good.")
+    )
+    pinned = models.BooleanField(_("pinned"), default=False)
+    reader = models.ForeignKey(
+        Reader,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="notices",
+        verbose_name=_("personal to"),
+        help_text=_("Leave empty for a notice to everyone."),
+    )
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notice")
+        verbose_name_plural = _("notices")
+        ordering = ["-pinned", "-publish_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(title_zh="") | ~Q(title_en=""), name="notice_has_a_title"
+            ),
+            models.CheckConstraint(
+                condition=Q(end_at__isnull=True) | Q(end_at__gt=models.F("publish_at")),
+                name="notice_ends_after_publishing",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def title(self):
+        return _in_language(self.title_zh, self.title_en)
+
+    @property
+    def body(self):
+        return _in_language(self.body_zh, self.body_en)
+
+    @property
+    def is_personal(self):
+        return self.reader_id is not None
+
+    @property
+    def is_unread(self):
+        return self.is_personal and self.read_at is None
+
+
+class PageSlug(models.TextChoices):
+    HELP = "help", _("Help")
+    ABOUT = "about", _("About")
+    FEES = "fees", _("Fee schedule")
+
+
+class Page(models.Model):
+    """A page staff edit in the admin: help (帮助), about (关于), fee schedule (收费标准)."""
+
+    slug = models.CharField(_("page"), max_length=20, choices=PageSlug.choices, unique=True)
+    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
+    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
+    body_zh = models.TextField(_("text (Chinese)"), blank=True)
+    body_en = models.TextField(_("text (English)"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("page")
+        verbose_name_plural = _("pages")
+        ordering = ["slug"]
+
+    def __str__(self):
+        return self.get_slug_display()
+
+    @property
+    def title(self):
+        return _in_language(self.title_zh, self.title_en) or self.get_slug_display()
+
+    @property
+    def body(self):
+        return _in_language(self.body_zh, self.body_en)

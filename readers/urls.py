@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("notices/<int:pk>/", views.notice_detail, name="notice_detail"),
+    path("help/", views.page, {"slug": "help"}, name="help"),
+    path("about/", views.page, {"slug": "about"}, name="about"),
+    path("fees/", views.page, {"slug": "fees"}, name="fees"),
+    path("profile/", views.coming_soon, {"feature": "profile"}, name="profile"),
+    path("requests/new/", views.coming_soon, {"feature": "submit"}, name="request_submit"),
+    path("requests/", views.coming_soon, {"feature": "requests"}, name="request_list"),
+    path("account/", views.coming_soon, {"feature": "account"}, name="account"),
+    path("legacy/", views.coming_soon, {"feature": "legacy"}, name="legacy_data"),
+]

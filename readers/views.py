@@ -1,0 +1,51 @@
+"""The reader's home (notice board), notices, staff-edited pages and not-yet-built sections."""
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notice, Page, PageSlug
+
+
+def home(request):
+    """The notice board: public notices for everyone, personal ones for their reader."""
+    notices = Notice.objects.visible_to(request.user).board_order()
+    page = Paginator(notices, settings.NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    template = "readers/home.html" if request.user.is_authenticated else "readers/landing.html"
+    return render(request, template, {"page_obj": page})
+
+
+def notice_detail(request, pk):
+    notice = get_object_or_404(Notice.objects.visible_to(request.user), pk=pk)
+    if notice.is_unread:
+        # Only the addressee can see a personal notice, so opening it means it was read.
+        Notice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=timezone.now())
+    return render(request, "readers/notice_detail.html", {"notice": notice})
+
+
+def page(request, slug):
+    if slug not in PageSlug.values:
+        raise Http404
+    page = Page.objects.filter(slug=slug).first() or Page(slug=slug)
+    return render(request, "readers/page.html", {"page": page})
+
+
+COMING_SOON = {
+    "profile": _("Profile"),
+    "submit": _("Submit request"),
+    "requests": _("My requests"),
+    "account": _("Account"),
+    "legacy": _("Legacy data"),
+}
+
+
+@login_required
+def coming_soon(request, feature):
+    """An honest placeholder for a navigation entry whose feature is not built yet."""
+    if feature not in COMING_SOON:
+        raise Http404
+    return render(request, "readers/coming_soon.html", {"title": COMING_SOON[feature]})

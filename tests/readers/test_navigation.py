@@ -1,0 +1,85 @@
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+NOT_BUILT_YET = ["profile", "request_submit", "request_list", "account", "legacy_data"]
+
+NAV_EN = [
+    "Profile",
+    "Submit request",
+    "My requests",
+    "Account",
+    "Log out",
+    "Help",
+    "About",
+    "Legacy data",
+]
+NAV_ZH = [
+    "个人管理",
+    "申请管理",
+    "提交申请",
+    "申请列表",
+    "帐户管理",
+    "关闭",
+    "帮助",
+    "关于",
+    "旧版系统数据查询",
+]
+
+
+@pytest.mark.parametrize("name", NOT_BUILT_YET)
+def test_sections_not_built_yet_are_an_honest_page_for_readers(
+    client_a, client_pending, client_staff, name
+):
+    for client in (client_a, client_pending, client_staff):
+        response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        assert "coming soon" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", NOT_BUILT_YET)
+def test_sections_send_anonymous_visitors_to_login(client_anon, name):
+    response = client_anon.get(reverse(name))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_navigation_has_the_seed_labels_in_english(client_a):
+    content = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for label in NAV_EN:
+        assert label in content
+
+
+def test_navigation_has_the_seed_labels_in_chinese(client_a):
+    content = client_a.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    for label in NAV_ZH:
+        assert label in content
+
+
+def test_every_navigation_link_answers(client_a):
+    from html.parser import HTMLParser
+
+    class Links(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.hrefs = []
+
+        def handle_starttag(self, tag, attrs):
+            href = dict(attrs).get("href")
+            if tag == "a" and href and href.startswith("/"):
+                self.hrefs.append(href)
+
+    parser = Links()
+    parser.feed(client_a.get("/").content.decode())
+    assert len(parser.hrefs) >= 8
+    for href in parser.hrefs:
+        assert client_a.get(href).status_code == 200, href
+
+
+def test_page_has_landmarks_and_skip_link(client_anon):
+    content = client_anon.get("/").content.decode()
+    assert '<a class="skip-link" href="#main">' in content
+    assert '<main id="main"' in content
+    assert "<header" in content and "<nav" in content and "<footer" in content
+    assert '<html lang="zh-Hans">' in content

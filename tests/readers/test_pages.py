@@ -1,0 +1,39 @@
+import pytest
+
+from readers.models import PageSlug
+from tests.factories import PageFactory
+
+pytestmark = pytest.mark.django_db
+
+CAST = ["client_a", "client_b", "client_pending", "client_staff", "client_anon"]
+
+
+@pytest.mark.parametrize("who", CAST)
+@pytest.mark.parametrize("slug", PageSlug.values)
+def test_staff_edited_pages_are_shown_to_everyone_in_both_languages(request, who, slug):
+    client = request.getfixturevalue(who)
+    PageFactory(
+        slug=slug,
+        title_zh="中文标题",
+        title_en="English title",
+        body_zh="中文正文",
+        body_en="English text",
+    )
+    english = client.get(f"/{slug}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    chinese = client.get(f"/{slug}/", HTTP_ACCEPT_LANGUAGE="zh-CN").content.decode()
+    assert "English title" in english and "English text" in english
+    assert "中文标题" in chinese and "中文正文" in chinese
+
+
+def test_page_not_written_yet_says_so(client_anon):
+    response = client_anon.get("/about/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "has not written this page yet" in response.content.decode()
+
+
+def test_page_in_one_language_falls_back_to_the_other(client_anon):
+    PageFactory(
+        slug=PageSlug.FEES, title_en="", body_en="", title_zh="收费标准", body_zh="每页 0.3 元"
+    )
+    content = client_anon.get("/fees/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "每页 0.3 元" in content

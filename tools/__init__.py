@@ -1,0 +1,1 @@
+"""Developer tooling for the ILL Reader Gateway (never imported by production settings)."""
