@@ -1,10 +1,22 @@
-"""How django-allauth fits the gateway: who may sign up, where people land after login."""
+"""How django-allauth fits the gateway: sign-up creates a pending reader; campus identities
+always go through our registration form and are never matched to accounts by e-mail."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+
+from . import sso
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
-        # Off-campus registration has its own page with the reader profile fields; allauth's
-        # bare username/password sign-up would create accounts without a profile.
+        return True
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def is_auto_signup_allowed(self, request, sociallogin):
+        # The registration form asks for what the ILL office needs (ID, phone, address), which
+        # no identity provider releases: every campus reader fills it in once.
         return False
+
+    def get_signup_form_initial_data(self, sociallogin):
+        return sso.profile_from_sociallogin(sociallogin)

@@ -10,6 +10,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from accounts.sso import providers_from_env
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
@@ -62,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_tasks",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -135,7 +138,7 @@ LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"username"}
-ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_SIGNUP_FIELDS = ["username*", "email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_LOGOUT_REDIRECT_URL = "home"
@@ -146,8 +149,23 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE", default="20/5m/ip,5/5m/key"),
 }
+ACCOUNT_FORMS = {"signup": "accounts.forms.OffCampusSignupForm"}
+# One person may own several accounts (old data has them), and above all a campus identity must
+# never be matched to an existing account by its e-mail: e-mail addresses are not unique keys.
+ACCOUNT_UNIQUE_EMAIL = False
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
+SOCIALACCOUNT_FORMS = {"signup": "accounts.forms.CampusSignupForm"}
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Campus identity providers, from JSON in the environment (see accounts/sso.py and the README).
+SOCIALACCOUNT_PROVIDERS = providers_from_env(
+    env.str("OIDC_PROVIDERS", default=""), env.str("SAML_PROVIDERS", default="")
+)
 
 # --- Internationalisation ----------------------------------------------------------------------
 
@@ -180,6 +198,17 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="ILL office <ill@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's public address, for links in e-mails (which have no request to build them from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# E-mails are sent through Django's tasks API (the django-tasks backport on Django 5.2).
+TASKS = {
+    "default": {
+        "BACKEND": env.str(
+            "TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend"
+        )
+    }
+}
 
 # --- Security in production --------------------------------------------------------------------
 

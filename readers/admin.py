@@ -1,17 +1,158 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notice, Page, Reader
+from .models import Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
+from .services import ReaderStateError, reader_confirm, reader_reject
+
+
+class RejectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason, sent to the reader"), widget=forms.Textarea(attrs={"rows": 4})
+    )
 
 
 @admin.register(Reader)
 class ReaderAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "reader_type", "status", "institution", "created_at"]
+    list_display = ["name", "username", "reader_type", "status", "institution", "created_at"]
     list_filter = ["status", "reader_type"]
     search_fields = ["name", "email", "user__username", "id_number", "campus_id", "phone"]
     list_select_related = ["user"]
-    raw_id_fields = ["user", "decided_by"]
-    readonly_fields = ["created_at", "decided_at", "decided_by"]
+    raw_id_fields = ["user"]
+    readonly_fields = ["status", "created_at", "decided_at", "decided_by", "rejection_reason"]
+    actions = ["confirm_selected", "reject_selected"]
+    change_form_template = "admin/readers/reader/change_form.html"
+
+    @admin.display(description=_("username"), ordering="user__username")
+    def username(self, obj):
+        return obj.user.username
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="{}_{}_confirm".format(*info),
+            ),
+            path(
+                "<int:pk>/reject/",
+                self.admin_site.admin_view(self.reject_view),
+                name="{}_{}_reject".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _decide(self, request, readers, decide, done_message):
+        done = 0
+        for reader in readers:
+            try:
+                decide(reader)
+            except ReaderStateError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+
+    @admin.action(description=_("Confirm the selected readers"), permissions=["change"])
+    def confirm_selected(self, request, queryset):
+        self._decide(
+            request,
+            queryset,
+            lambda reader: reader_confirm(reader=reader, by=request.user),
+            _("%(count)d reader(s) confirmed and told by e-mail."),
+        )
+
+    @admin.action(
+        description=_("Reject the selected readers (with a reason)"), permissions=["change"]
+    )
+    def reject_selected(self, request, queryset):
+        form = RejectionForm(request.POST if "reason" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            self._decide(
+                request,
+                queryset,
+                lambda reader: reader_reject(
+                    reader=reader, by=request.user, reason=form.cleaned_data["reason"]
+                ),
+                _("%(count)d reader(s) rejected and told by e-mail."),
+            )
+            return None
+        return TemplateResponse(
+            request,
+            "admin/readers/reader/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "readers": queryset,
+                "action": "reject_selected",
+                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+                "title": _("Reject registrations"),
+            },
+        )
+
+    def confirm_view(self, request, pk):
+        reader = get_object_or_404(Reader, pk=pk)
+        if not self.has_change_permission(request, reader):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        self._decide(
+            request,
+            [reader],
+            lambda r: reader_confirm(reader=r, by=request.user),
+            _("%(count)d reader(s) confirmed and told by e-mail."),
+        )
+        return redirect(reverse("admin:readers_reader_change", args=[pk]))
+
+    def reject_view(self, request, pk):
+        reader = get_object_or_404(Reader, pk=pk)
+        if not self.has_change_permission(request, reader):
+            raise PermissionDenied
+        form = RejectionForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            self._decide(
+                request,
+                [reader],
+                lambda r: reader_reject(
+                    reader=r, by=request.user, reason=form.cleaned_data["reason"]
+                ),
+                _("%(count)d reader(s) rejected and told by e-mail."),
+            )
+            return redirect(reverse("admin:readers_reader_change", args=[pk]))
+        return TemplateResponse(
+            request,
+            "admin/readers/reader/reject.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "form": form,
+                "readers": [reader],
+                "title": _("Reject registrations"),
+            },
+        )
+
+
+@admin.register(RegistrationToConfirm)
+class RegistrationToConfirmAdmin(ReaderAdmin):
+    """The queue: only registrations still waiting, oldest first."""
+
+    list_filter = ["reader_type"]
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(status=ReaderStatus.PENDING).order_by("created_at")
+        )
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Notice)

@@ -48,6 +48,9 @@ class Reader(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     institution = models.CharField(_("department or institution"), max_length=200, blank=True)
     campus_id = models.CharField(_("campus ID"), max_length=50, blank=True)
+    language = models.CharField(
+        _("language for e-mails"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
+    )
     created_at = models.DateTimeField(_("registered"), default=timezone.now)
     decided_at = models.DateTimeField(_("confirmed or rejected"), null=True, blank=True)
     decided_by = models.ForeignKey(
@@ -201,3 +204,12 @@ class Page(models.Model):
     @property
     def body(self):
         return _in_language(self.body_zh, self.body_en)
+
+
+class RegistrationToConfirm(Reader):
+    """The staff queue of registrations waiting for confirmation (a view of Reader)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("registration to confirm")
+        verbose_name_plural = _("registrations to confirm")

@@ -1,13 +1,15 @@
 """The reader's home (notice board), notices, staff-edited pages and not-yet-built sections."""
 
 from django.conf import settings
-from django.contrib.auth.decorators import login_required
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .decorators import confirmed_reader_required, reader_required
+from .forms import ReaderProfileForm
 from .models import Notice, Page, PageSlug
 
 
@@ -35,7 +37,6 @@ def page(request, slug):
 
 
 COMING_SOON = {
-    "profile": _("Profile"),
     "submit": _("Submit request"),
     "requests": _("My requests"),
     "account": _("Account"),
@@ -43,9 +44,26 @@ COMING_SOON = {
 }
 
 
-@login_required
+@confirmed_reader_required
 def coming_soon(request, feature):
     """An honest placeholder for a navigation entry whose feature is not built yet."""
     if feature not in COMING_SOON:
         raise Http404
     return render(request, "readers/coming_soon.html", {"title": COMING_SOON[feature]})
+
+
+@reader_required
+def profile(request):
+    """个人管理: the reader's details; contact details editable, the ID fixed once confirmed."""
+    reader = request.user.reader
+    form = ReaderProfileForm(
+        request.POST or None, instance=reader, fixed_identity=reader.is_confirmed
+    )
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        if request.user.email != reader.email:
+            request.user.email = reader.email
+            request.user.save(update_fields=["email"])
+        messages.success(request, _("Your profile has been saved."))
+        return redirect("profile")
+    return render(request, "readers/profile.html", {"form": form, "profile": reader})

@@ -69,9 +69,3 @@ def test_logout_is_a_post(client_a):
     response = client_a.post("/accounts/logout/")
     assert response.status_code == 302
     assert "_auth_user_id" not in client_a.session
-
-
-def test_signup_through_allauth_is_closed(client_anon):
-    response = client_anon.get("/accounts/signup/")
-    assert response.status_code in (200, 403)
-    assert 'name="password1"' not in response.content.decode()

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-NOT_BUILT_YET = ["profile", "request_submit", "request_list", "account", "legacy_data"]
+NOT_BUILT_YET = ["request_submit", "request_list", "account", "legacy_data"]
 
 NAV_EN = [
     "Profile",
@@ -29,13 +29,25 @@ NAV_ZH = [
 
 
 @pytest.mark.parametrize("name", NOT_BUILT_YET)
-def test_sections_not_built_yet_are_an_honest_page_for_readers(
-    client_a, client_pending, client_staff, name
-):
-    for client in (client_a, client_pending, client_staff):
+def test_sections_not_built_yet_are_an_honest_page_for_readers(client_a, client_b, name):
+    for client in (client_a, client_b):
         response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 200
         assert "coming soon" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", NOT_BUILT_YET)
+def test_reader_services_refuse_a_pending_reader_with_the_reason(client_pending, name):
+    response = client_pending.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert "waiting for confirmation" in response.content.decode()
+
+
+@pytest.mark.parametrize("name", NOT_BUILT_YET)
+def test_reader_services_tell_staff_they_have_no_reader_profile(client_staff, name):
+    response = client_staff.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert "no reader profile" in response.content.decode()
 
 
 @pytest.mark.parametrize("name", NOT_BUILT_YET)

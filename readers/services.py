@@ -1,0 +1,104 @@
+"""Rules that change a reader's state: registration, confirmation and rejection by staff.
+
+Views, admin actions and commands call these; none of them re-implements a rule.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import override
+
+from illgateway.mail import send_email
+
+from .models import Notice, Reader, ReaderStatus
+
+PROFILE_FIELDS = [
+    "name",
+    "email",
+    "id_type",
+    "id_number",
+    "phone",
+    "address",
+    "postal_code",
+    "institution",
+    "campus_id",
+]
+
+
+class ReaderStateError(Exception):
+    """A confirmation or rejection that the reader's current status does not allow."""
+
+
+@transaction.atomic
+def reader_register(*, user, reader_type, profile: dict, language: str) -> Reader:
+    """Create the pending reader profile of a newly registered user."""
+    fields = {k: v for k, v in profile.items() if k in PROFILE_FIELDS and v is not None}
+    reader = Reader.objects.create(
+        user=user,
+        reader_type=reader_type,
+        status=ReaderStatus.PENDING,
+        language=language,
+        **fields,
+    )
+    if reader.email and user.email != reader.email:
+        user.email = reader.email
+        user.save(update_fields=["email"])
+    return reader
+
+
+def _personal_notice(reader, title_msgid, body_msgid, **params):
+    """A notice in both languages, whichever the reader reads the board in."""
+    texts = {}
+    for code, suffix in (("zh-hans", "zh"), ("en", "en")):
+        with override(code):
+            texts[f"title_{suffix}"] = _(title_msgid)
+            texts[f"body_{suffix}"] = _(body_msgid) % params
+    return Notice.objects.create(reader=reader, **texts)
+
+
+@transaction.atomic
+def reader_confirm(*, reader: Reader, by) -> Reader:
+    reader = Reader.objects.select_for_update().get(pk=reader.pk)
+    if reader.status == ReaderStatus.CONFIRMED:
+        raise ReaderStateError(_("%(reader)s is already confirmed.") % {"reader": reader})
+    reader.status = ReaderStatus.CONFIRMED
+    reader.decided_at = timezone.now()
+    reader.decided_by = by
+    reader.rejection_reason = ""
+    reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
+    _personal_notice(
+        reader,
+        "Account confirmation notice",
+        "Your ILL account has been confirmed by the ILL office. You can now submit requests.",
+    )
+    send_email(
+        "reader_confirmed", to=reader.email, context={"reader": reader}, language=reader.language
+    )
+    return reader
+
+
+@transaction.atomic
+def reader_reject(*, reader: Reader, by, reason: str) -> Reader:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReaderStateError(_("Give the reader a reason for the rejection."))
+    reader = Reader.objects.select_for_update().get(pk=reader.pk)
+    if reader.status != ReaderStatus.PENDING:
+        raise ReaderStateError(
+            _("%(reader)s is not waiting for confirmation.") % {"reader": reader}
+        )
+    reader.status = ReaderStatus.REJECTED
+    reader.decided_at = timezone.now()
+    reader.decided_by = by
+    reader.rejection_reason = reason
+    reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
+    _personal_notice(
+        reader,
+        "Registration not confirmed",
+        "The ILL office could not confirm your registration. Reason: %(reason)s",
+        reason=reason,
+    )
+    send_email(
+        "reader_rejected", to=reader.email, context={"reader": reader}, language=reader.language
+    )
+    return reader

@@ -1,0 +1,374 @@
+"""Turn an incoming OpenURL into initial data for the ILL request form.
+
+Link resolvers (SFX, 360 Link, Primo, Google Scholar's "Find it" links, CNKI...) send readers to
+us with the citation in the query string, either as OpenURL 0.1 (``genre=article&atitle=...``)
+or as OpenURL 1.0 key/encoded-value pairs (``url_ver=Z39.88-2004&rft.atitle=...``); many send a
+mixture. ``parse_openurl`` reads both and fills in what it can, so the reader only checks and
+submits.
+
+The query string is entirely outside our control, so this module never raises: unknown keys,
+empty and absurdly long values and control characters are ignored or trimmed, and values the
+form will reject anyway (a bad ISSN, say) are passed on as sent so the form can say what is
+wrong with them.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping
+from itertools import islice
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
+
+from requests_app.validators import (
+    normalize_doi,
+    normalize_isbn,
+    normalize_issn,
+    normalize_pages,
+    to_halfwidth,
+)
+
+__all__ = ["MAX_LENGTHS", "parse_openurl"]
+
+# An ISSN or ISBN typed with spaces and hyphens ("ISBN 978-7-302-12345-3") fits easily.
+_IDENTIFIER_MAX_LENGTH = 20
+
+# The request form's max_length for each field: initial data longer than that would only
+# produce an error the reader did not cause.
+MAX_LENGTHS = {
+    "publication_title": 255,
+    "article_title": 255,
+    "author": 255,
+    "publisher": 255,
+    "place": 255,
+    "edition": 255,
+    "volume_issue": 50,
+    "pages": 50,
+    "year": 4,
+    "issn": _IDENTIFIER_MAX_LENGTH,
+    "isbn": _IDENTIFIER_MAX_LENGTH,
+    "doi": 100,
+    "language": 50,
+    "remarks": 255,
+}
+
+# The OpenURL keys we read (0.1 names; 1.0 names are the same after "rft."). Everything else,
+# including the many vendor extensions, is ignored.
+_KNOWN_KEYS = frozenset(
+    {
+        "genre",
+        "atitle",
+        "title",
+        "jtitle",
+        "stitle",
+        "btitle",
+        "au",
+        "aulast",
+        "aufirst",
+        "auinit",
+        "auinit1",
+        "aucorp",
+        "volume",
+        "issue",
+        "spage",
+        "epage",
+        "pages",
+        "artnum",
+        "date",
+        "issn",
+        "eissn",
+        "isbn",
+        "doi",
+        "id",
+        "pub",
+        "publisher",
+        "place",
+        "edition",
+        "language",
+        "sid",
+        "fmt",
+    }
+)
+# 1.0 keys outside the rft. namespace that carry the same meaning as a 0.1 key.
+_KEY_ALIASES = {"rft_id": "id", "rfr_id": "sid", "rft_val_fmt": "fmt"}
+
+# No real citation element is anywhere near this long; cutting junk early keeps parsing cheap.
+_MAX_RAW_VALUE = 2000
+# More values than this for one key is junk too (a paper with 500 authors is cited "et al.").
+_MAX_VALUES_PER_KEY = 30
+
+_GENRE_TYPES = {
+    "article": "journal_article",
+    "journal": "journal_article",
+    "issue": "journal_article",
+    "proceeding": "conference_paper",
+    "conference": "conference_paper",
+    "book": "book",
+    "bookitem": "book_chapter",
+    "chapter": "book_chapter",
+    "dissertation": "thesis",
+    "thesis": "thesis",
+    "report": "report",
+    "patent": "patent",
+    "standard": "standard",
+    "preprint": "other",
+    "document": "other",
+    "unknown": "other",
+}
+# In the book format an "article" is a part of the book, and a "journal" is at most a book.
+_BOOK_FORMAT_GENRE_TYPES = {
+    "article": "book_chapter",
+    "journal": "book",
+    "issue": "book",
+}
+# Formats whose metadata format fixes the type (they have no rft.genre).
+_FORMAT_TYPES = {"dissertation": "thesis", "patent": "patent"}
+
+_DOI_ID_RE = re.compile(r"^(?:info:doi/|doi:|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
+_ISSN_ID_RE = re.compile(r"^urn:issn:", re.IGNORECASE)
+_ISBN_ID_RE = re.compile(r"^urn:isbn:", re.IGNORECASE)
+_CONTROL_REPLACEMENTS = {"Cc": " ", "Cs": " ", "Cf": ""}
+_YEAR_RE = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+
+
+def parse_openurl(query: object) -> dict[str, str]:
+    """Map an OpenURL 0.1 or 1.0 (KEV) query onto the request form's initial data.
+
+    ``query`` is a ``QueryDict`` (``request.GET``) or a plain ``dict[str, list[str]]`` as from
+    ``urllib.parse.parse_qs``. The result holds only the keys we found a value for, from:
+    document_type, service_type, publication_title, article_title, author, volume_issue, pages,
+    year, issn, isbn, doi, publisher, place, edition, language, remarks. All values are plain
+    strings (safe to keep in a session).
+    """
+    fields = _collect_fields(query)
+    data: dict[str, str] = {}
+
+    document_type = _document_type(fields)
+    if document_type:
+        data["document_type"] = document_type
+        data["service_type"] = "loan" if document_type == "book" else "copy"
+
+    data["publication_title"] = _first(fields, "jtitle", "btitle", "title", "stitle")
+    data["article_title"] = _first(fields, "atitle")
+    data["author"] = _author(fields)
+    data["volume_issue"] = _volume_issue(fields)
+    data["pages"] = _pages(fields)
+    data["year"] = _year(fields)
+    data["issn"] = _identifier(fields, ("issn", "eissn"), _ISSN_ID_RE, normalize_issn)
+    data["isbn"] = _identifier(fields, ("isbn",), _ISBN_ID_RE, normalize_isbn)
+    data["doi"] = _doi(fields)
+    data["publisher"] = _first(fields, "pub", "publisher")
+    data["place"] = _first(fields, "place")
+    data["edition"] = _first(fields, "edition")
+    data["language"] = _first(fields, "language")
+    source = _source(fields)
+    if source:
+        data["remarks"] = gettext("Sent by: %(source)s") % {"source": source}
+
+    return {key: _truncate(value, MAX_LENGTHS.get(key)) for key, value in data.items() if value}
+
+
+# --- reading the query ----------------------------------------------------------------------
+
+
+def _collect_fields(query: object) -> dict[str, list[str]]:
+    """Cleaned, non-empty values per OpenURL key, 1.0 ("rft.") values before 0.1 ones.
+
+    Resolvers often send both spellings; the 1.0 one is the better-specified, so it wins.
+    """
+    preferred: dict[str, list[str]] = {}
+    fallback: dict[str, list[str]] = {}
+    for raw_key, raw_values in _items(query):
+        key = raw_key.strip().lower()
+        if key.startswith("rft."):
+            key, target = key[4:], preferred
+        elif key in _KEY_ALIASES:
+            key, target = _KEY_ALIASES[key], preferred
+        else:
+            target = fallback
+        if key not in _KNOWN_KEYS:
+            continue
+        values = target.setdefault(key, [])
+        for raw in raw_values:
+            if len(values) >= _MAX_VALUES_PER_KEY:
+                break
+            value = _clean(raw)
+            if value:
+                values.append(value)
+    fields: dict[str, list[str]] = {}
+    for key in preferred.keys() | fallback.keys():
+        values = preferred.get(key, []) + fallback.get(key, [])
+        if values:
+            fields[key] = values
+    return fields
+
+
+def _items(query: object) -> Iterable[tuple[str, list[object]]]:
+    """(key, values) pairs from a QueryDict, a dict of lists or a dict of strings."""
+    if not isinstance(query, Mapping):
+        return []
+    lists = getattr(query, "lists", None)
+    # QueryDict.items() would give only the last value of a repeated key; lists() gives all.
+    pairs = lists() if callable(lists) else query.items()
+    result = []
+    for key, values in pairs:
+        if not isinstance(key, str):
+            continue
+        if isinstance(values, str | bytes) or not isinstance(values, Iterable):
+            values = [values]
+        result.append((key, list(islice(values, _MAX_VALUES_PER_KEY))))
+    return result
+
+
+def _clean(raw: object) -> str:
+    """The value as a single-line string without control characters, or "" if unusable."""
+    if isinstance(raw, bytes):
+        raw = raw[:_MAX_RAW_VALUE].decode("utf-8", errors="replace")
+    if not isinstance(raw, str):
+        return ""
+    # Cc (NUL, tabs, newlines...) and Cs (lone surrogates, which the database cannot store)
+    # become spaces; Cf (soft hyphens, zero-width and direction marks pasted along with
+    # titles) go, so that "docu\u00adment" stays one word.
+    text = "".join(
+        _CONTROL_REPLACEMENTS.get(unicodedata.category(ch), ch) for ch in raw[:_MAX_RAW_VALUE]
+    )
+    return " ".join(text.split())
+
+
+def _first(fields: Mapping[str, list[str]], *keys: str) -> str:
+    for key in keys:
+        if fields.get(key):
+            return fields[key][0]
+    return ""
+
+
+def _truncate(value: str, max_length: int | None) -> str:
+    if max_length is None or len(value) <= max_length:
+        return value
+    return value[:max_length].rstrip()
+
+
+# --- individual form fields -----------------------------------------------------------------
+
+
+def _format(fields: Mapping[str, list[str]]) -> str:
+    """The metadata format's last word: "info:ofi/fmt:kev:mtx:journal" gives "journal"."""
+    fmt = _first(fields, "fmt").lower()
+    return fmt.rsplit(":", 1)[-1] if fmt else ""
+
+
+def _document_type(fields: Mapping[str, list[str]]) -> str:
+    fmt = _format(fields)
+    if fmt in _FORMAT_TYPES:
+        return _FORMAT_TYPES[fmt]
+    genre = _first(fields, "genre").lower()
+    if fmt == "book" and genre in _BOOK_FORMAT_GENRE_TYPES:
+        return _BOOK_FORMAT_GENRE_TYPES[genre]
+    if genre in _GENRE_TYPES:
+        return _GENRE_TYPES[genre]
+    # No (known) genre: go by the format, then by which fields are present.
+    has_part = bool(fields.get("atitle"))
+    if fmt == "book" or (not fmt and (fields.get("btitle") or fields.get("isbn"))):
+        return "book_chapter" if has_part else "book"
+    if fmt == "journal" or (not fmt and (fields.get("jtitle") or fields.get("issn"))):
+        return "journal_article"
+    return ""
+
+
+def _author(fields: Mapping[str, list[str]]) -> str:
+    """Authors as "Last, First; Other Author", from au values and/or aulast + aufirst."""
+    authors = list(dict.fromkeys(fields.get("au", [])))
+    last = _first(fields, "aulast")
+    if last:
+        first = _first(fields, "aufirst", "auinit", "auinit1")
+        # Resolvers often repeat the first author in au ("Hackett, Tim"); keep that form.
+        if not any(_mentions(author, last) for author in authors):
+            authors.insert(0, f"{last}, {first}" if first else last)
+    if not authors:
+        authors = fields.get("aucorp", [])[:1]
+    return "; ".join(authors)
+
+
+def _mentions(author: str, last_name: str) -> bool:
+    return last_name.casefold() in re.split(r"[\s,.]+", author.casefold())
+
+
+def _volume_issue(fields: Mapping[str, list[str]]) -> str:
+    volume = _first(fields, "volume")
+    # Some resolvers send the issue already in parentheses: "(2)".
+    issue = _first(fields, "issue").strip("() ")
+    return f"{volume}({issue})" if issue else volume
+
+
+def _pages(fields: Mapping[str, list[str]]) -> str:
+    start, end = _first(fields, "spage"), _first(fields, "epage")
+    if start:
+        pages = f"{start}-{end}" if end and end != start else start
+    else:
+        pages = _first(fields, "pages", "artnum")
+    return _normalized_or_raw(pages, normalize_pages)
+
+
+def _year(fields: Mapping[str, list[str]]) -> str:
+    """The first 4-digit year in the first date that has one ("2004-06-01" gives "2004")."""
+    for date in fields.get("date", []):
+        match = _YEAR_RE.search(to_halfwidth(date))
+        if match:
+            return match.group()
+    return ""
+
+
+def _identifier(
+    fields: Mapping[str, list[str]],
+    keys: tuple[str, ...],
+    id_prefix: re.Pattern[str],
+    normalize: Callable[[str], str],
+) -> str:
+    """The first valid identifier, normalised; failing that, the first one sent, as sent.
+
+    Candidates come from the named keys and from ``id``/``rft_id`` URNs (urn:ISSN:...).
+    """
+    candidates = [value for key in keys for value in fields.get(key, [])]
+    candidates += [
+        id_prefix.sub("", value).strip() for value in fields.get("id", []) if id_prefix.match(value)
+    ]
+    for candidate in candidates:
+        try:
+            return normalize(candidate)
+        except ValidationError:
+            continue
+    # Too long to be the identifier at all: better no value than a cut-off wrong one.
+    return next((c for c in candidates if len(c) <= _IDENTIFIER_MAX_LENGTH), "")
+
+
+def _doi(fields: Mapping[str, list[str]]) -> str:
+    candidates = list(fields.get("doi", []))
+    candidates += [value for value in fields.get("id", []) if _DOI_ID_RE.match(value)]
+    # A cut-off DOI would silently point at another work, so a too-long one is dropped.
+    fits = MAX_LENGTHS["doi"]
+    for candidate in candidates:
+        try:
+            doi = normalize_doi(candidate)
+        except ValidationError:
+            continue
+        if len(doi) <= fits:
+            return doi
+    raw = (_DOI_ID_RE.sub("", c, count=1).strip() for c in candidates)
+    return next((c for c in raw if c and len(c) <= fits), "")
+
+
+def _source(fields: Mapping[str, list[str]]) -> str:
+    """Who sent the reader: rfr_id "info:sid/sfx.lib.example.edu:SFX" or 0.1 sid "CNKI:xxx"."""
+    source = _first(fields, "sid")
+    return re.sub(r"^info:sid/", "", source, flags=re.IGNORECASE)
+
+
+def _normalized_or_raw(value: str, normalize: Callable[[str], str]) -> str:
+    if not value:
+        return ""
+    try:
+        return normalize(value)
+    except ValidationError:
+        return value
