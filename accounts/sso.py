@@ -24,7 +24,7 @@ DEFAULT_OIDC_CLAIMS = {
     "name": ["name", "displayName"],
     "email": ["email"],
     "campus_id": ["student_id", "employee_number", "preferred_username"],
-    "institution": ["department", "ou", "organization"],
+    "institution": ["department", "ou", "organization", "schac_home_organization"],
     "phone": ["phone_number"],
 }
 
@@ -37,11 +37,13 @@ DEFAULT_SAML_ATTRIBUTES = {
     "phone": ["urn:oid:2.5.4.20", "telephoneNumber"],
 }
 
-# The SAML uid: the subject identifier CARSI recommends, then eduPersonTargetedID, else NameID.
+# The SAML uid: the subject identifiers of the SAML subject-id profile, else the (persistent)
+# NameID. eduPersonTargetedID is left out on purpose: its SAML 2 value is itself a NameID
+# element, which allauth cannot use as a uid; an IdP that releases it as the persistent NameID
+# (as Shibboleth does) is covered by the NameID fallback.
 SAML_UID_ATTRIBUTES = [
     "urn:oasis:names:tc:SAML:attribute:pairwise-id",
     "urn:oasis:names:tc:SAML:attribute:subject-id",
-    "urn:oid:1.3.6.1.4.1.5923.1.1.1.10",
 ]
 
 

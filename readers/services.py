@@ -6,6 +6,7 @@ Views, admin actions and commands call these; none of them re-implements a rule.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.utils.translation import override
 
 from illgateway.mail import send_email
@@ -68,8 +69,10 @@ def reader_confirm(*, reader: Reader, by) -> Reader:
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
     _personal_notice(
         reader,
-        "Account confirmation notice",
-        "Your ILL account has been confirmed by the ILL office. You can now submit requests.",
+        gettext_noop("Account confirmation notice"),
+        gettext_noop(
+            "Your ILL account has been confirmed by the ILL office. You can now submit requests."
+        ),
     )
     send_email(
         "reader_confirmed", to=reader.email, context={"reader": reader}, language=reader.language
@@ -94,8 +97,8 @@ def reader_reject(*, reader: Reader, by, reason: str) -> Reader:
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
     _personal_notice(
         reader,
-        "Registration not confirmed",
-        "The ILL office could not confirm your registration. Reason: %(reason)s",
+        gettext_noop("Registration not confirmed"),
+        gettext_noop("The ILL office could not confirm your registration. Reason: %(reason)s"),
         reason=reason,
     )
     send_email(

@@ -1,0 +1,74 @@
+"""Shared pieces of the single sign-on tests: a running development IdP and the flows."""
+
+import http.client
+import json
+import urllib.parse
+
+import pytest
+
+from accounts.sso import providers_from_env
+from tools.dev_idp.server import DevIdP
+
+CLIENT_ID = "ill-gateway-test"
+CLIENT_SECRET = "test-secret"
+CARSI_SUB = "8d4f2a61c0e94b7ab3d9e5f1a7c2e6d0"
+RICH_SUB = "dev-student-li-wen"
+LOOKALIKE_SUB = "dev-demo-reader-lookalike"
+
+
+@pytest.fixture(scope="session")
+def dev_idp():
+    with DevIdP(
+        client_id=CLIENT_ID,
+        client_secret=CLIENT_SECRET,
+        allowed_redirect_hosts=("127.0.0.1", "localhost", "testserver"),
+    ) as idp:
+        yield idp
+
+
+@pytest.fixture
+def oidc_configured(settings, dev_idp):
+    settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(
+        json.dumps(
+            [
+                {
+                    "id": "campus",
+                    "label": "统一认证 Campus login",
+                    "server_url": dev_idp.issuer,
+                    "client_id": CLIENT_ID,
+                    "secret": CLIENT_SECRET,
+                }
+            ]
+        ),
+        "",
+    )
+    return dev_idp
+
+
+def idp_choose(authorize_url: str, sub: str) -> str:
+    """The person picks an identity on the IdP's page; returns where the IdP sends them."""
+    parts = urllib.parse.urlsplit(authorize_url)
+    params = dict(urllib.parse.parse_qsl(parts.query))
+    params["identity"] = sub
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    connection.request(
+        "POST",
+        parts.path,
+        body=urllib.parse.urlencode(params),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    response = connection.getresponse()
+    assert response.status == 302, response.read()
+    return response.getheader("Location")
+
+
+def oidc_login(client, sub: str, next_url: str | None = None):
+    """Campus login through the development IdP, up to the gateway's answer to the callback."""
+    login_url = "/accounts/oidc/campus/login/"
+    if next_url:
+        login_url += "?" + urllib.parse.urlencode({"next": next_url})
+    response = client.post(login_url)
+    assert response.status_code == 302, response.content[:500]
+    callback = idp_choose(response["Location"], sub)
+    parts = urllib.parse.urlsplit(callback)
+    return client.get(f"{parts.path}?{parts.query}")

@@ -1,0 +1,115 @@
+"""Staff confirm or reject registrations in the admin; the reader hears of it."""
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from readers.models import Notice, Reader, ReaderStatus
+from readers.services import ReaderStateError, reader_confirm, reader_reject
+from tests.factories import PendingReaderFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/readers/reader/"
+QUEUE = "/admin/readers/registrationtoconfirm/"
+
+
+def test_queue_lists_only_pending_registrations(client_staff, pending_reader, reader_a):
+    response = client_staff.get(QUEUE)
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [pending_reader]
+
+
+def test_bulk_confirm_confirms_each_and_tells_them(
+    client_staff, staff, django_capture_on_commit_callbacks
+):
+    pending = [PendingReaderFactory(language="en"), PendingReaderFactory(language="zh-hans")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_staff.post(
+            QUEUE,
+            {"action": "confirm_selected", "_selected_action": [r.pk for r in pending]},
+        )
+    assert response.status_code == 302
+    for reader in pending:
+        reader.refresh_from_db()
+        assert reader.status == ReaderStatus.CONFIRMED
+        assert reader.decided_by == staff
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(r.email for r in pending)
+    english = next(m for m in mail.outbox if m.to == [pending[0].email])
+    chinese = next(m for m in mail.outbox if m.to == [pending[1].email])
+    assert "Account confirmation notice" in english.subject
+    assert "账户确认通知" in chinese.subject
+    assert Notice.objects.filter(reader=pending[1], title_zh="账户确认通知").exists()
+
+
+def test_confirm_button_on_the_reader_page(client_staff, pending_reader):
+    url = reverse("admin:readers_reader_confirm", args=[pending_reader.pk])
+    page = client_staff.get(reverse("admin:readers_reader_change", args=[pending_reader.pk]))
+    assert url in page.content.decode()
+    assert client_staff.get(url).status_code == 405
+    client_staff.post(url)
+    pending_reader.refresh_from_db()
+    assert pending_reader.is_confirmed
+
+
+def test_reject_asks_for_a_reason_and_sends_it(
+    client_staff, pending_reader, django_capture_on_commit_callbacks
+):
+    url = reverse("admin:readers_reader_reject", args=[pending_reader.pk])
+    empty = client_staff.post(url, {"reason": ""})
+    assert empty.status_code == 200  # the form again, with its error
+    pending_reader.refresh_from_db()
+    assert pending_reader.is_pending
+    with django_capture_on_commit_callbacks(execute=True):
+        client_staff.post(url, {"reason": "证件号码无法核实 ID cannot be verified"})
+    pending_reader.refresh_from_db()
+    assert pending_reader.status == ReaderStatus.REJECTED
+    assert pending_reader.rejection_reason == "证件号码无法核实 ID cannot be verified"
+    assert "ID cannot be verified" in mail.outbox[0].body
+    notice = Notice.objects.get(reader=pending_reader)
+    assert "ID cannot be verified" in notice.body_en
+
+
+def test_bulk_reject_goes_through_a_reason_page(client_staff):
+    pending = PendingReaderFactory()
+    ask = client_staff.post(
+        CHANGELIST, {"action": "reject_selected", "_selected_action": [pending.pk]}
+    )
+    assert ask.status_code == 200
+    assert "reason" in ask.content.decode()
+    done = client_staff.post(
+        CHANGELIST,
+        {"action": "reject_selected", "_selected_action": [pending.pk], "reason": "Duplicate"},
+    )
+    assert done.status_code == 302
+    pending.refresh_from_db()
+    assert pending.status == ReaderStatus.REJECTED
+
+
+def test_rejected_reader_is_told_why_on_reader_pages(client, pending_reader, staff):
+    reader_reject(reader=pending_reader, by=staff, reason="Not a member of a partner library")
+    client.force_login(pending_reader.user)
+    response = client.get("/requests/new/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert "Not a member of a partner library" in response.content.decode()
+
+
+def test_confirming_twice_is_refused(reader_a, staff):
+    with pytest.raises(ReaderStateError):
+        reader_confirm(reader=reader_a, by=staff)
+
+
+def test_a_confirmed_reader_cannot_be_rejected(reader_a, staff):
+    with pytest.raises(ReaderStateError):
+        reader_reject(reader=reader_a, by=staff, reason="x")
+    reader_a.refresh_from_db()
+    assert reader_a.is_confirmed
+
+
+def test_readers_cannot_use_the_admin(client_a, client_pending, client_anon, pending_reader):
+    url = reverse("admin:readers_reader_confirm", args=[pending_reader.pk])
+    for client in (client_a, client_pending, client_anon):
+        response = client.post(url)
+        assert response.status_code == 302
+        assert "/admin/login/" in response["Location"]
+    assert Reader.objects.get(pk=pending_reader.pk).is_pending

@@ -1,0 +1,109 @@
+"""个人管理: the profile page, for the whole cast."""
+
+import pytest
+
+from tests.factories import PendingReaderFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def form_data(reader, **changes):
+    data = {
+        "name": reader.name,
+        "email": reader.email,
+        "id_type": reader.id_type,
+        "id_number": reader.id_number,
+        "phone": reader.phone,
+        "address": reader.address,
+        "postal_code": reader.postal_code,
+        "institution": reader.institution,
+    }
+    data.update(changes)
+    return data
+
+
+def test_reader_sees_own_profile(client_a, reader_a, reader_b):
+    content = client_a.get("/profile/").content.decode()
+    assert reader_a.name in content
+    assert reader_b.name not in content
+
+
+def test_reader_edits_contact_details(client_a, reader_a):
+    response = client_a.post(
+        "/profile/", form_data(reader_a, phone="021 5555 6666", address="上海市 新地址")
+    )
+    assert response.status_code == 302
+    reader_a.refresh_from_db()
+    assert reader_a.phone == "021 5555 6666"
+    assert reader_a.address == "上海市 新地址"
+
+
+def test_id_is_fixed_after_confirmation(client_a, reader_a):
+    old = reader_a.id_number
+    client_a.post("/profile/", form_data(reader_a, id_number="FORGED", id_type="passport"))
+    reader_a.refresh_from_db()
+    assert reader_a.id_number == old
+    assert reader_a.id_type == "library_card"
+
+
+def test_pending_reader_may_correct_the_id(client_pending, pending_reader):
+    response = client_pending.post("/profile/", form_data(pending_reader, id_number="P123"))
+    assert response.status_code == 302
+    pending_reader.refresh_from_db()
+    assert pending_reader.id_number == "P123"
+
+
+def test_invalid_input_is_shown_beside_the_field_and_nothing_is_saved(client_a, reader_a):
+    response = client_a.post(
+        "/profile/",
+        form_data(reader_a, phone="not a phone", address="x" * 101),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert 'id="id_phone_error"' in content
+    assert 'value="not a phone"' in content
+    reader_a.refresh_from_db()
+    assert reader_a.phone == "010-62780000"
+
+
+def test_anonymous_visitor_is_sent_to_login(client_anon):
+    response = client_anon.get("/profile/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_staff_without_reader_profile_is_told(client_staff):
+    response = client_staff.get("/profile/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 403
+    assert "no reader profile" in response.content.decode()
+
+
+def test_password_change_is_offered_to_password_accounts_only(client, reader_a):
+    client.force_login(reader_a.user)
+    assert "/accounts/password/change/" in client.get("/profile/").content.decode()
+    sso_reader = PendingReaderFactory()
+    sso_reader.user.set_unusable_password()
+    sso_reader.user.save()
+    client.force_login(sso_reader.user)
+    assert "/accounts/password/change/" not in client.get("/profile/").content.decode()
+
+
+def test_password_change_works(client_a, reader_a, password):
+    new = "an-Entirely-new-passphrase-42"
+    response = client_a.post(
+        "/accounts/password/change/",
+        {"oldpassword": password, "password1": new, "password2": new},
+    )
+    assert response.status_code == 302
+    reader_a.user.refresh_from_db()
+    assert reader_a.user.check_password(new)
+
+
+def test_password_reset_sends_a_link(client_anon, reader_a, django_capture_on_commit_callbacks):
+    from django.core import mail
+
+    response = client_anon.post("/accounts/password/reset/", {"email": reader_a.email})
+    assert response.status_code == 302
+    assert len(mail.outbox) == 1
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
