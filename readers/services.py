@@ -6,8 +6,7 @@ Views, admin actions and commands call these; none of them re-implements a rule.
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
-from django.utils.translation import override
+from django.utils.translation import gettext_noop, override
 
 from illgateway.mail import send_email
 

@@ -1,48 +1,13 @@
 """Shared pieces of the single sign-on tests: a running development IdP and the flows."""
 
 import http.client
-import json
 import urllib.parse
-
-import pytest
-
-from accounts.sso import providers_from_env
-from tools.dev_idp.server import DevIdP
 
 CLIENT_ID = "ill-gateway-test"
 CLIENT_SECRET = "test-secret"
 CARSI_SUB = "8d4f2a61c0e94b7ab3d9e5f1a7c2e6d0"
 RICH_SUB = "dev-student-li-wen"
 LOOKALIKE_SUB = "dev-demo-reader-lookalike"
-
-
-@pytest.fixture(scope="session")
-def dev_idp():
-    with DevIdP(
-        client_id=CLIENT_ID,
-        client_secret=CLIENT_SECRET,
-        allowed_redirect_hosts=("127.0.0.1", "localhost", "testserver"),
-    ) as idp:
-        yield idp
-
-
-@pytest.fixture
-def oidc_configured(settings, dev_idp):
-    settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(
-        json.dumps(
-            [
-                {
-                    "id": "campus",
-                    "label": "统一认证 Campus login",
-                    "server_url": dev_idp.issuer,
-                    "client_id": CLIENT_ID,
-                    "secret": CLIENT_SECRET,
-                }
-            ]
-        ),
-        "",
-    )
-    return dev_idp
 
 
 def idp_choose(authorize_url: str, sub: str) -> str:

@@ -4,14 +4,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from readers.models import Reader, ReaderStatus, ReaderType
-from tests.accounts.sso_helpers import (  # noqa: F401 - fixtures
-    CARSI_SUB,
-    LOOKALIKE_SUB,
-    RICH_SUB,
-    dev_idp,
-    oidc_configured,
-    oidc_login,
-)
+from tests.accounts.sso_helpers import CARSI_SUB, LOOKALIKE_SUB, RICH_SUB, oidc_login
 from tests.factories import ReaderFactory
 
 pytestmark = pytest.mark.django_db
