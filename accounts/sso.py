@@ -132,10 +132,15 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                         "email": attributes["email"],
                     },
                     "claims": attributes,
+                    # python3-saml refuses any response without a valid signature by the
+                    # configured certificate; these flags only say *which* part must be
+                    # signed. Shibboleth (most CARSI members) signs the response by default.
                     "advanced": {
                         "strict": True,
-                        "want_assertion_signed": entry.get("want_assertion_signed", True),
+                        "want_assertion_signed": entry.get("want_assertion_signed", False),
                         "want_message_signed": entry.get("want_message_signed", False),
+                        # CARSI members may release nothing but the NameID.
+                        "want_attribute_statement": False,
                         "allow_single_label_domains": entry.get(
                             "allow_single_label_domains", False
                         ),
