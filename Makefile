@@ -8,6 +8,10 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Local development only: production sets its own environment (see README).
 DEV_ENV := DEBUG=true
+# `make run` starts the development identity provider (tools/dev_idp) next to the portal and
+# points the campus login at it, unless OIDC_PROVIDERS is already set.
+DEV_IDP_PORT ?= 8001
+OIDC_PROVIDERS ?= [{"id": "campus", "label": "统一认证 Campus login (development IdP)", "server_url": "http://127.0.0.1:$(DEV_IDP_PORT)", "client_id": "ill-gateway-dev", "secret": "dev-secret"}]
 
 .PHONY: run test install migrate lint format clean
 
@@ -28,8 +32,12 @@ migrate: install
 
 run: migrate
 	$(DEV_ENV) $(PY) manage.py demo_data
-	@echo "Serving the portal on http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
-	$(DEV_ENV) $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "Campus login: development identity provider on http://127.0.0.1:$(DEV_IDP_PORT)/"
+	@echo "Serving the portal on http://$(HOST):$(PORT)/  (Ctrl-C stops both)"
+	$(PY) -m tools.dev_idp.server --host 127.0.0.1 --port $(DEV_IDP_PORT) \
+		--client-id ill-gateway-dev --client-secret dev-secret --quiet & idp=$$!; \
+	trap 'kill $$idp 2>/dev/null' EXIT INT TERM; \
+	$(DEV_ENV) OIDC_PROVIDERS='$(OIDC_PROVIDERS)' $(PY) manage.py runserver $(HOST):$(PORT)
 
 # Browser tests run where Chromium is installed (/usr/bin/chromium) and are skipped, with a
 # reason, where it is not; REQUIRE_BROWSER=1 (as in CI) turns a missing browser into a failure.
