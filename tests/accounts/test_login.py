@@ -62,6 +62,30 @@ def test_repeated_wrong_passwords_lock_the_account_for_a_while(client_anon, read
     assert response.status_code == 302
 
 
+def test_the_lock_ends_by_itself_when_the_window_has_passed(
+    client_anon, reader_a, password, settings
+):
+    import time
+
+    settings.ACCOUNT_RATE_LIMITS = {"login_failed": "3/2s/key"}
+    for _ in range(3):
+        client_anon.post("/accounts/login/", {"login": "reader-a", "password": "guess"})
+    locked = client_anon.post("/accounts/login/", {"login": "reader-a", "password": password})
+    assert "_auth_user_id" not in client_anon.session
+    assert locked.status_code in (200, 429)
+    time.sleep(2.2)
+    response = client_anon.post("/accounts/login/", {"login": "reader-a", "password": password})
+    assert response.status_code == 302
+    assert "_auth_user_id" in client_anon.session
+
+
+def test_the_lock_is_per_account(client_anon, reader_a, reader_b, password):
+    for _ in range(5):
+        client_anon.post("/accounts/login/", {"login": "reader-a", "password": "guess"})
+    response = client_anon.post("/accounts/login/", {"login": "reader-b", "password": password})
+    assert response.status_code == 302
+
+
 def test_logout_is_a_post(client_a):
     page = client_a.get("/accounts/logout/")
     assert page.status_code == 200  # a confirmation page, nothing changed yet

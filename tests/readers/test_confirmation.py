@@ -92,6 +92,9 @@ def test_rejected_reader_is_told_why_on_reader_pages(client, pending_reader, sta
     response = client.get("/requests/new/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
     assert "Not a member of a partner library" in response.content.decode()
+    home = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "could not confirm your registration" in home
+    assert "Not a member of a partner library" in home
 
 
 def test_confirming_twice_is_refused(reader_a, staff):
