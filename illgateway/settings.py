@@ -5,6 +5,7 @@ With no environment at all this is *not* a production setup: production is what 
 work, `DEBUG=true` gives a working portal on SQLite under `var/` (that is what `make run` does).
 """
 
+from decimal import Decimal
 from pathlib import Path
 
 import environ
@@ -224,6 +225,10 @@ X_FRAME_OPTIONS = "DENY"
 # The library's name, shown in the header and e-mails.
 LIBRARY_NAME = env.str("LIBRARY_NAME", default="")
 NOTICES_PER_PAGE = 20
+# What an urgent request (加急) costs the reader on top, per item, in yuan.
+# Money is never a float: read the text and make it a Decimal.
+URGENT_SURCHARGE = Decimal(env.str("URGENT_SURCHARGE", default="10.00")).quantize(Decimal("0.01"))
+REQUESTS_PER_PAGE = 20
 
 LOGGING = {
     "version": 1,

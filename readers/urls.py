@@ -9,8 +9,6 @@ urlpatterns = [
     path("about/", views.page, {"slug": "about"}, name="about"),
     path("fees/", views.page, {"slug": "fees"}, name="fees"),
     path("profile/", views.profile, name="profile"),
-    path("requests/new/", views.coming_soon, {"feature": "submit"}, name="request_submit"),
-    path("requests/", views.coming_soon, {"feature": "requests"}, name="request_list"),
     path("account/", views.coming_soon, {"feature": "account"}, name="account"),
     path("legacy/", views.coming_soon, {"feature": "legacy"}, name="legacy_data"),
 ]

@@ -37,8 +37,6 @@ def page(request, slug):
 
 
 COMING_SOON = {
-    "submit": _("Submit request"),
-    "requests": _("My requests"),
     "account": _("Account"),
     "legacy": _("Legacy data"),
 }

@@ -75,3 +75,41 @@ class PageFactory(factory.django.DjangoModelFactory):
     title_en = "Help"
     body_zh = "帮助正文"
     body_en = "Help text"
+
+
+# --- ILL requests ------------------------------------------------------------------------------
+
+
+class IllRequestFactory(factory.django.DjangoModelFactory):
+    """A request as the seed's worked example submits it (a copy of a journal article)."""
+
+    class Meta:
+        model = "requests_app.IllRequest"
+
+    reader = factory.SubFactory(ReaderFactory)
+    number = factory.Sequence(lambda n: 100_000 + n)
+    submission_token = factory.Sequence(lambda n: f"factory-token-{n:08d}")
+    service_type = "copy"
+    document_type = "journal_article"
+    publication_title = "Interlending & Document Supply"
+    article_title = factory.Sequence(lambda n: f"Licence to Deny? Part {n}")
+    volume_issue = "32(2)"
+    year = "2004"
+    pages = "94-101"
+    issn = "0264-1615"
+    language = "English"
+    delivery_method = "email"
+    max_cost = 0
+    urgency = "normal"
+    contact_name = factory.LazyAttribute(lambda r: r.reader.name)
+    contact_email = factory.LazyAttribute(lambda r: r.reader.email)
+    contact_phone = "010-62780000"
+
+
+class FeeLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "requests_app.FeeLine"
+
+    request = factory.SubFactory(IllRequestFactory)
+    kind = "supplier"
+    amount = factory.Faker("pydecimal", left_digits=2, right_digits=2, positive=True)

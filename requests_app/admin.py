@@ -1,0 +1,237 @@
+"""Staff's side of ILL requests, enough to move them through the lifecycle.
+
+The status is never edited as a field: it changes only through `lifecycle.request_transition`,
+from the transition page of a request or from the bulk actions of the list.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.translation import gettext_lazy as _
+
+from .lifecycle import TransitionError, allowed_transitions, request_transition
+from .models import FeeLine, IllRequest, Status, StatusChange
+from .services import request_refuse_cancellation
+
+
+class FeeLineInline(admin.TabularInline):
+    model = FeeLine
+    extra = 0
+    fields = ["kind", "amount", "note", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+class StatusChangeInline(admin.TabularInline):
+    model = StatusChange
+    extra = 0
+    fields = ["at", "actor", "from_status", "to_status", "note", "visible_to_reader"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class TransitionForm(forms.Form):
+    to = forms.ChoiceField(label=_("New status"))
+    note = forms.CharField(
+        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    visible = forms.BooleanField(
+        label=_("The reader sees the note (in the history and the e-mail)"),
+        required=False,
+        initial=True,
+    )
+    quote = forms.DecimalField(
+        label=_("Quoted cost (for awaiting cost approval)"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+    )
+    return_date = forms.DateField(
+        label=_("Return date (for on loan)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, ill_request, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to"].choices = [
+            (value, Status(value).label) for value in allowed_transitions(ill_request)
+        ]
+
+
+def _bulk_action(target: Status):
+    def action(modeladmin, request, queryset):
+        done = 0
+        for ill_request in queryset:
+            try:
+                request_transition(request=ill_request, to=target, actor=request.user)
+            except TransitionError as exc:
+                modeladmin.message_user(request, str(exc), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            modeladmin.message_user(
+                request,
+                _("%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail.")
+                % {"count": done, "status": target.label},
+                messages.SUCCESS,
+            )
+
+    action.__name__ = f"move_to_{target.value}"
+    return admin.action(
+        description=_("Move the selected requests to: %(status)s") % {"status": target.label},
+        permissions=["change"],
+    )(action)
+
+
+# Bulk moves that need no quote or date; the others are done one by one on the request's page.
+BULK_TARGETS = [
+    Status.IN_PROCESS,
+    Status.AWAITING_PAYMENT,
+    Status.DELIVERED,
+    Status.RETURNED,
+    Status.UNFILLED,
+    Status.CANCELLED,
+]
+
+
+@admin.register(IllRequest)
+class IllRequestAdmin(admin.ModelAdmin):
+    list_display = [
+        "number",
+        "publication_title",
+        "reader",
+        "service_type",
+        "status",
+        "cancellation_requested",
+        "urgency",
+        "submitted_at",
+    ]
+    list_filter = [
+        "status",
+        "cancellation_requested",
+        "service_type",
+        "document_type",
+        "urgency",
+        "origin",
+    ]
+    search_fields = [
+        "=number",
+        "reader__name",
+        "reader__user__username",
+        "reader__email",
+        "publication_title",
+        "article_title",
+        "=issn",
+        "=isbn",
+        "doi",
+    ]
+    list_select_related = ["reader", "reader__user"]
+    date_hierarchy = "submitted_at"
+    raw_id_fields = ["reader"]
+    readonly_fields = [
+        "number",
+        "reader",
+        "status",
+        "cancellation_requested",
+        "quote",
+        "return_date",
+        "origin",
+        "submitted_at",
+        "updated_at",
+    ]
+    inlines = [FeeLineInline, StatusChangeInline]
+    actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
+    change_form_template = "admin/requests_app/illrequest/change_form.html"
+
+    def has_add_permission(self, request):
+        # Requests come from readers (and from the legacy import), not from the back office.
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Cancelled requests are kept: statistics and history need them.
+        return False
+
+    @admin.action(
+        description=_("Refuse the cancellation the reader asked for"), permissions=["change"]
+    )
+    def refuse_cancellation(self, request, queryset):
+        for ill_request in queryset:
+            try:
+                request_refuse_cancellation(request=ill_request, actor=request.user)
+            except TransitionError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<int:pk>/transition/",
+                self.admin_site.admin_view(self.transition_view),
+                name="{}_{}_transition".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, *args, obj=None, **kwargs):
+        if obj is not None:
+            context["allowed_transitions"] = [
+                (value, Status(value).label) for value in allowed_transitions(obj)
+            ]
+        return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def transition_view(self, request, pk):
+        ill_request = get_object_or_404(IllRequest, pk=pk)
+        if not self.has_change_permission(request, ill_request):
+            raise PermissionDenied
+        initial = {"to": request.GET.get("to")} if request.GET.get("to") else {}
+        form = TransitionForm(
+            request.POST if request.method == "POST" else None,
+            initial=initial,
+            ill_request=ill_request,
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                request_transition(
+                    request=ill_request,
+                    to=form.cleaned_data["to"],
+                    actor=request.user,
+                    note=form.cleaned_data["note"],
+                    visible=form.cleaned_data["visible"],
+                    quote=form.cleaned_data["quote"],
+                    return_date=form.cleaned_data["return_date"],
+                )
+            except TransitionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(
+                    request,
+                    _("Request %(number)s is now “%(status)s”; the reader is told by e-mail.")
+                    % {
+                        "number": ill_request.number,
+                        "status": Status(form.cleaned_data["to"]).label,
+                    },
+                    messages.SUCCESS,
+                )
+                return redirect(reverse("admin:requests_app_illrequest_change", args=[pk]))
+        return TemplateResponse(
+            request,
+            "admin/requests_app/illrequest/transition.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": ill_request,
+                "form": form,
+                "title": _("Change the status of request %(number)s")
+                % {"number": ill_request.number},
+            },
+        )

@@ -1,0 +1,253 @@
+"""The request form (提交申请), grouped as the seed groups it."""
+
+import re
+import secrets
+
+from django import forms
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import TYPES_WITH_ARTICLE_TITLE, IllRequest, Status
+from .services import REQUEST_FIELDS
+from .validators import (
+    normalize_doi,
+    normalize_isbn,
+    normalize_issn,
+    normalize_pages,
+    normalize_phone,
+    normalize_postal_code,
+    normalize_volume_issue,
+    normalize_year,
+    to_halfwidth,
+)
+
+# (legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.
+GROUPS = [
+    ("request", _("Request"), ["service_type"]),
+    (
+        "document",
+        _("Document"),
+        [
+            "document_type",
+            "author",
+            "publication_title",
+            "volume_issue",
+            "edition",
+            "article_title",
+            "place",
+            "publisher",
+            "year",
+            "pages",
+            "issn",
+            "isbn",
+            "doi",
+            "calis_oid",
+            "language",
+        ],
+    ),
+    (
+        "ill",
+        _("ILL options"),
+        [
+            "valid_until",
+            "delivery_method",
+            "contact_method",
+            "max_cost",
+            "urgency",
+            "user_reference",
+            "fee_pages",
+            "holding_library",
+        ],
+    ),
+    (
+        "contact",
+        _("Contact"),
+        [
+            "contact_name",
+            "contact_address",
+            "contact_postal_code",
+            "contact_email",
+            "contact_fax",
+            "contact_phone",
+        ],
+    ),
+    ("remarks", _("Remarks"), ["remarks"]),
+]
+
+_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class IllRequestForm(forms.ModelForm):
+    # One per form shown: submitting the same form twice gives one request.
+    token = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = IllRequest
+        fields = REQUEST_FIELDS
+        labels = {
+            "contact_email": _("E-mail"),
+            "contact_phone": _("Phone"),
+            "contact_name": _("Name"),
+            "contact_address": _("Postal address"),
+            "contact_postal_code": _("Postal code"),
+            "contact_fax": _("Fax"),
+            "issn": "ISSN",
+            "isbn": "ISBN",
+            "doi": "DOI",
+            "calis_oid": "CALIS-OID",
+        }
+        help_texts = {
+            "volume_issue": _("For example 32(2): volume 32, issue 2."),
+            "article_title": _(
+                "The article's, paper's or chapter's own title; required for those types."
+            ),
+            "pages": _("For example 94-101."),
+            "year": _("For example 2004."),
+            "valid_until": _(
+                "YYYY-MM-DD. A request not processed by then ends by itself as expired."
+            ),
+            "max_cost": _("In yuan: the most you will pay for this request, 0 or more."),
+            "user_reference": _("Your own reference for this request, at most 50 characters."),
+            "fee_pages": _("Number of pages to be charged."),
+            "contact_address": _("At most 100 characters."),
+            "doi": _("For example 10.1108/02641610410538478."),
+        }
+        widgets = {
+            "service_type": forms.RadioSelect,
+            "urgency": forms.RadioSelect,
+            "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "max_cost": forms.NumberInput(attrs={"min": "0", "step": "0.01"}),
+            "fee_pages": forms.NumberInput(attrs={"min": "1"}),
+            "remarks": forms.Textarea(attrs={"rows": 4}),
+            "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
+            "contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            "contact_fax": forms.TextInput(attrs={"type": "tel"}),
+            "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
+            "contact_postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
+            "year": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "4"}),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Radio buttons need no empty choice; the seed preselects "copy" and "normal".
+        for name in ("service_type", "urgency"):
+            self.fields[name].choices = [c for c in self.fields[name].choices if c[0]]
+        self.fields["urgency"].help_text = _(
+            "Urgent processing costs you %(amount)s yuan extra per item."
+        ) % {"amount": settings.URGENT_SURCHARGE}
+        if not self.is_bound and not self.initial.get("token"):
+            self.initial["token"] = new_token()
+
+    @property
+    def groups(self):
+        """The fields in fieldsets, for the template."""
+        return [
+            {"slug": slug, "legend": legend, "fields": [self[name] for name in names]}
+            for slug, legend, names in GROUPS
+        ]
+
+    # The normalisers return what we store and raise the message shown beside the field.
+
+    def _normalized(self, name, normalize):
+        value = self.cleaned_data.get(name)
+        return normalize(value) if value else value
+
+    def clean_issn(self):
+        return self._normalized("issn", normalize_issn)
+
+    def clean_isbn(self):
+        return self._normalized("isbn", normalize_isbn)
+
+    def clean_doi(self):
+        return self._normalized("doi", normalize_doi)
+
+    def clean_year(self):
+        return self._normalized("year", normalize_year)
+
+    def clean_pages(self):
+        return self._normalized("pages", normalize_pages)
+
+    def clean_volume_issue(self):
+        return self._normalized("volume_issue", normalize_volume_issue)
+
+    def clean_contact_phone(self):
+        return self._normalized("contact_phone", normalize_phone)
+
+    def clean_contact_fax(self):
+        return self._normalized("contact_fax", normalize_phone)
+
+    def clean_contact_postal_code(self):
+        return self._normalized("contact_postal_code", normalize_postal_code)
+
+    def clean_contact_email(self):
+        return self.cleaned_data["contact_email"].strip().lower()
+
+    def clean_calis_oid(self):
+        return to_halfwidth(self.cleaned_data.get("calis_oid", "")).strip()
+
+    def clean_valid_until(self):
+        value = self.cleaned_data.get("valid_until")
+        if value and value <= timezone.localdate():
+            raise ValidationError(
+                _("The valid-until date must be in the future."), code="valid_until_past"
+            )
+        return value
+
+    def clean_max_cost(self):
+        value = self.cleaned_data.get("max_cost")
+        if value is not None and value < 0:
+            raise ValidationError(_("The maximum cost is 0 or more."), code="max_cost_negative")
+        return value
+
+    def clean_token(self):
+        token = self.cleaned_data.get("token", "")
+        # A form without a (well-formed) token gets a fresh one: the request is still made,
+        # only the protection against a second click is lost for it.
+        return token if _TOKEN_RE.fullmatch(token or "") else new_token()
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("document_type") in TYPES_WITH_ARTICLE_TITLE and not cleaned.get(
+            "article_title"
+        ):
+            self.add_error(
+                "article_title",
+                ValidationError(
+                    _("Give the title of the article, paper or chapter itself."),
+                    code="article_title_required",
+                ),
+            )
+        return cleaned
+
+
+def initial_from_reader(reader) -> dict:
+    """The contact block, prefilled from the reader's profile."""
+    return {
+        "contact_name": reader.name,
+        "contact_address": reader.address,
+        "contact_postal_code": reader.postal_code,
+        "contact_email": reader.email,
+        "contact_phone": reader.phone,
+    }
+
+
+def initial_from_request(ill_request: IllRequest) -> dict:
+    """A re-request: everything the reader typed last time, except the dates."""
+    data = {name: getattr(ill_request, name) for name in REQUEST_FIELDS}
+    data["valid_until"] = None
+    return data
+
+
+class RequestFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search by title or number"), required=False, max_length=200)
+    status = forms.ChoiceField(
+        label=_("Status"),
+        required=False,
+        choices=[("", _("All statuses")), *Status.choices],
+    )

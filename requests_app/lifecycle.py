@@ -1,0 +1,224 @@
+"""The lifecycle of an ILL request (SPEC 4.4): which status may follow which, in one place.
+
+Every status change — by the reader, by staff in the admin, by the expiry job — goes through
+`request_transition`, which locks the request, checks the table below, records the change in
+the history and tells the reader by e-mail (and, for the changes that need the reader's
+attention, by a personal notice on the board).
+"""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, override
+
+from illgateway.mail import send_email
+from readers.models import Notice
+
+from .models import IllRequest, ServiceType, Status, StatusChange
+
+S = Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.SUBMITTED: frozenset(
+        {
+            S.IN_PROCESS,
+            S.AWAITING_COST_APPROVAL,
+            S.AWAITING_PAYMENT,
+            S.DELIVERED,
+            S.ON_LOAN,
+            S.UNFILLED,
+            S.CANCELLED,
+            S.EXPIRED,
+        }
+    ),
+    S.IN_PROCESS: frozenset(
+        {
+            S.AWAITING_COST_APPROVAL,
+            S.AWAITING_PAYMENT,
+            S.DELIVERED,
+            S.ON_LOAN,
+            S.UNFILLED,
+            S.CANCELLED,
+        }
+    ),
+    # Accepting the quote puts the request back in process; declining cancels it.
+    S.AWAITING_COST_APPROVAL: frozenset(
+        {S.IN_PROCESS, S.AWAITING_PAYMENT, S.UNFILLED, S.CANCELLED}
+    ),
+    S.AWAITING_PAYMENT: frozenset({S.IN_PROCESS, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.CANCELLED}),
+    S.ON_LOAN: frozenset({S.RETURNED}),
+    S.DELIVERED: frozenset(),
+    S.RETURNED: frozenset(),
+    S.UNFILLED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.EXPIRED: frozenset(),
+}
+
+# Only the expiry job ends a request as expired: staff would say unfilled or cancelled.
+SYSTEM_ONLY = frozenset({S.EXPIRED})
+# Where the reader cancels by themselves, and where they can only ask staff to.
+READER_CANCELLABLE = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
+CANCELLATION_ON_REQUEST = frozenset({S.IN_PROCESS, S.AWAITING_PAYMENT})
+# Statuses that need the reader to do or know something: these also get a personal notice.
+NOTIFY_ON_BOARD = frozenset(
+    {S.AWAITING_COST_APPROVAL, S.AWAITING_PAYMENT, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.EXPIRED}
+)
+# A status that only one service type can reach.
+SERVICE_TYPE_ONLY = {
+    S.DELIVERED: ServiceType.COPY,
+    S.ON_LOAN: ServiceType.LOAN,
+    S.RETURNED: ServiceType.LOAN,
+}
+
+
+class TransitionError(Exception):
+    """A status change that the lifecycle does not allow, with the reason in words."""
+
+
+@dataclass(frozen=True)
+class Details:
+    """What some transitions need besides the status."""
+
+    quote: Decimal | None = None
+    return_date: object = None
+
+
+def allowed_transitions(ill_request: IllRequest, *, staff: bool = True) -> list[str]:
+    """The statuses this request may move to next (for staff: without the system-only ones)."""
+    targets = TRANSITIONS[ill_request.status]
+    result = []
+    for status in Status:
+        if status not in targets:
+            continue
+        if staff and status in SYSTEM_ONLY:
+            continue
+        if SERVICE_TYPE_ONLY.get(status, ill_request.service_type) != ill_request.service_type:
+            continue
+        result.append(status.value)
+    return result
+
+
+def _check(ill_request: IllRequest, to: str, details: Details) -> None:
+    current = Status(ill_request.status)
+    if to not in Status.values:
+        raise TransitionError(_("“%(status)s” is not a request status.") % {"status": to})
+    target = Status(to)
+    if target not in TRANSITIONS[current]:
+        if not TRANSITIONS[current]:
+            raise TransitionError(
+                _("Request %(number)s is %(status)s, which is final: it cannot change any more.")
+                % {"number": ill_request.number, "status": current.label}
+            )
+        raise TransitionError(
+            _("Request %(number)s cannot go from “%(from)s” to “%(to)s”.")
+            % {"number": ill_request.number, "from": current.label, "to": target.label}
+        )
+    needed = SERVICE_TYPE_ONLY.get(target)
+    if needed and needed != ill_request.service_type:
+        raise TransitionError(
+            _("Only a %(service)s request can become “%(to)s”.")
+            % {"service": ServiceType(needed).label, "to": target.label}
+        )
+    if target == S.AWAITING_COST_APPROVAL and details.quote is None:
+        raise TransitionError(_("Give the quoted cost the reader is asked to approve."))
+    if target == S.ON_LOAN and details.return_date is None:
+        raise TransitionError(_("Give the date by which the reader must return the loan."))
+
+
+def request_transition(
+    *,
+    request: IllRequest,
+    to: str,
+    actor=None,
+    note: str = "",
+    visible: bool = True,
+    quote: Decimal | None = None,
+    return_date=None,
+) -> IllRequest:
+    """Move `request` to status `to`, or raise TransitionError saying why not.
+
+    Locks the request for the whole change, so two people acting at once are served one
+    after the other and the second sees what the first did.
+    """
+    with transaction.atomic():
+        locked = IllRequest.objects.select_for_update().select_related("reader").get(pk=request.pk)
+        return transition_locked(
+            locked,
+            to=to,
+            actor=actor,
+            note=note,
+            visible=visible,
+            details=Details(quote=quote, return_date=return_date),
+        )
+
+
+def transition_locked(
+    ill_request: IllRequest, *, to: str, actor, note: str, visible: bool, details: Details
+) -> IllRequest:
+    """The change itself, for callers that already hold the request's row lock."""
+    _check(ill_request, to, details)
+    from_status = ill_request.status
+    ill_request.status = to
+    ill_request.cancellation_requested = False
+    fields = ["status", "cancellation_requested", "updated_at"]
+    if details.quote is not None:
+        ill_request.quote = details.quote
+        fields.append("quote")
+    if details.return_date is not None:
+        ill_request.return_date = details.return_date
+        fields.append("return_date")
+    ill_request.save(update_fields=fields)
+    StatusChange.objects.create(
+        request=ill_request,
+        actor=actor,
+        from_status=from_status,
+        to_status=to,
+        note=note.strip(),
+        visible_to_reader=visible,
+    )
+    _tell_reader(ill_request, note=note.strip() if visible else "")
+    return ill_request
+
+
+def record_event(ill_request: IllRequest, *, actor, note: str, visible: bool = True) -> None:
+    """A history entry that does not change the status (a cancellation asked for, say)."""
+    StatusChange.objects.create(
+        request=ill_request,
+        actor=actor,
+        from_status=ill_request.status,
+        to_status=ill_request.status,
+        note=note,
+        visible_to_reader=visible,
+    )
+
+
+NOTICE_TITLE = gettext_lazy("Request %(number)s: %(status)s")
+NOTICE_BODY = gettext_lazy(
+    "The status of your request %(number)s (%(title)s) is now: %(status)s. "
+    "The request page has the details."
+)
+
+
+def _tell_reader(ill_request: IllRequest, *, note: str) -> None:
+    reader = ill_request.reader
+    send_email(
+        "request_status_changed",
+        to=ill_request.contact_email or reader.email,
+        context={"ill_request": ill_request, "note": note},
+        language=reader.language,
+    )
+    if ill_request.status in NOTIFY_ON_BOARD:
+        texts = {}
+        for code, suffix in (("zh-hans", "zh"), ("en", "en")):
+            with override(code):
+                params = {
+                    "number": ill_request.number,
+                    "status": str(Status(ill_request.status).label),
+                    "title": ill_request.article_title or ill_request.publication_title,
+                }
+                texts[f"title_{suffix}"] = str(NOTICE_TITLE) % params
+                body = str(NOTICE_BODY) % params
+                texts[f"body_{suffix}"] = f"{body}\n\n{note}" if note else body
+        Notice.objects.create(reader=reader, **texts)

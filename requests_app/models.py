@@ -1,0 +1,374 @@
+"""ILL requests (馆际互借申请), their fee lines and their status history.
+
+The rules that change a request's status live in `lifecycle.py`; the rules that create and
+change requests on a reader's behalf in `services.py`. Nothing here changes a status.
+"""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import models
+from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .validators import normalize_title
+
+
+class ServiceType(models.TextChoices):
+    COPY = "copy", _("Copy (non-returnable)")
+    LOAN = "loan", _("Loan (returnable)")
+
+
+class DocumentType(models.TextChoices):
+    JOURNAL_ARTICLE = "journal_article", _("Journal article")
+    CONFERENCE_PAPER = "conference_paper", _("Conference paper")
+    BOOK = "book", _("Book")
+    BOOK_CHAPTER = "book_chapter", _("Book chapter")
+    THESIS = "thesis", _("Thesis")
+    STANDARD = "standard", _("Standard")
+    PATENT = "patent", _("Patent")
+    REPORT = "report", _("Report")
+    OTHER = "other", _("Other")
+
+
+# The article title is the document's own title for these types (the seed's 文章名称).
+TYPES_WITH_ARTICLE_TITLE = frozenset(
+    {DocumentType.JOURNAL_ARTICLE, DocumentType.CONFERENCE_PAPER, DocumentType.BOOK_CHAPTER}
+)
+
+
+class DeliveryMethod(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    DOWNLOAD = "download", _("Download from the portal")
+    POST = "post", _("Post")
+    PICKUP = "pickup", _("Pick-up at the desk")
+
+
+class ContactMethod(models.TextChoices):
+    EMAIL = "email", _("E-mail")
+    PHONE = "phone", _("Phone")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    URGENT = "urgent", _("Urgent")
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", _("Submitted")
+    IN_PROCESS = "in_process", _("In process")
+    AWAITING_COST_APPROVAL = "awaiting_cost_approval", _("Awaiting cost approval")
+    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
+    DELIVERED = "delivered", _("Delivered")
+    ON_LOAN = "on_loan", _("On loan")
+    RETURNED = "returned", _("Returned")
+    UNFILLED = "unfilled", _("Unfilled")
+    CANCELLED = "cancelled", _("Cancelled")
+    EXPIRED = "expired", _("Expired")
+
+
+CLOSED_STATUSES = frozenset(
+    {
+        Status.DELIVERED,
+        Status.RETURNED,
+        Status.UNFILLED,
+        Status.CANCELLED,
+        Status.EXPIRED,
+    }
+)
+# A loan on the reader's desk is not finished, but it is no longer a request to duplicate.
+OPEN_STATUSES = frozenset(Status) - CLOSED_STATUSES - {Status.ON_LOAN}
+
+
+class Origin(models.TextChoices):
+    GATEWAY = "gateway", _("This gateway")
+    LEGACY = "legacy", _("Old ILL system")
+
+
+class FeeKind(models.TextChoices):
+    SUPPLIER = "supplier", _("Supplier charge")
+    COPY = "copy", _("Copy charge")
+    URGENT = "urgent", _("Urgent surcharge")
+    POSTAGE = "postage", _("Postage")
+    OTHER = "other", _("Other")
+
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class IllRequestQuerySet(models.QuerySet):
+    def for_reader(self, reader):
+        return self.filter(reader=reader)
+
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def with_total_fee(self):
+        """Annotate `total_fee`, the sum of the fee lines (0 without any), in one query.
+
+        A subquery rather than a join, so it combines with any other filter or annotation
+        without multiplying rows.
+        """
+        fees = (
+            FeeLine.objects.filter(request=OuterRef("pk"))
+            .order_by()
+            .values("request")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        )
+        money = DecimalField(**MONEY)
+        return self.annotate(
+            total_fee=Coalesce(
+                Subquery(fees, output_field=money), Value(Decimal("0.00")), output_field=money
+            )
+        )
+
+    def search(self, text):
+        """By number (digits) or by title (publication or article), case-insensitive."""
+        text = (text or "").strip()
+        if not text:
+            return self
+        condition = Q(publication_title__icontains=text) | Q(article_title__icontains=text)
+        if text.isdigit() and len(text) < 10:
+            condition |= Q(number=int(text))
+        return self.filter(condition)
+
+
+class IllRequest(models.Model):
+    """One request of one reader for one document, from submission to its end."""
+
+    number = models.PositiveIntegerField(_("request number"), unique=True, editable=False)
+    reader = models.ForeignKey(
+        "readers.Reader",
+        on_delete=models.PROTECT,
+        related_name="ill_requests",
+        verbose_name=_("reader"),
+    )
+    status = models.CharField(
+        _("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED
+    )
+    origin = models.CharField(
+        _("origin"), max_length=10, choices=Origin.choices, default=Origin.GATEWAY
+    )
+    submission_token = models.CharField(
+        _("submission token"), max_length=64, null=True, blank=True, editable=False
+    )
+    submitted_at = models.DateTimeField(_("request date"), default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    # 申请信息
+    service_type = models.CharField(_("service type"), max_length=10, choices=ServiceType.choices)
+
+    # 文献信息
+    document_type = models.CharField(
+        _("document type"), max_length=20, choices=DocumentType.choices
+    )
+    author = models.CharField(_("author"), max_length=255, blank=True)
+    publication_title = models.CharField(_("publication title"), max_length=255)
+    volume_issue = models.CharField(_("volume/issue"), max_length=50, blank=True)
+    edition = models.CharField(_("edition"), max_length=255, blank=True)
+    article_title = models.CharField(_("article title"), max_length=255, blank=True)
+    place = models.CharField(_("place of publication"), max_length=255, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=255, blank=True)
+    year = models.CharField(_("year"), max_length=4, blank=True)
+    pages = models.CharField(_("pages"), max_length=50, blank=True)
+    issn = models.CharField("ISSN", max_length=9, blank=True, db_index=True)
+    isbn = models.CharField("ISBN", max_length=13, blank=True)
+    doi = models.CharField("DOI", max_length=200, blank=True, db_index=True)
+    calis_oid = models.CharField("CALIS-OID", max_length=50, blank=True)
+    language = models.CharField(_("language"), max_length=50, blank=True)
+
+    # 馆际互借信息
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    delivery_method = models.CharField(
+        _("delivery method"),
+        max_length=10,
+        choices=DeliveryMethod.choices,
+        default=DeliveryMethod.EMAIL,
+    )
+    contact_method = models.CharField(
+        _("contact method"),
+        max_length=10,
+        choices=ContactMethod.choices,
+        default=ContactMethod.EMAIL,
+    )
+    max_cost = models.DecimalField(_("maximum cost"), default=Decimal("0.00"), **MONEY)
+    urgency = models.CharField(
+        _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
+    )
+    user_reference = models.CharField(_("user reference"), max_length=50, blank=True)
+    fee_pages = models.PositiveIntegerField(_("number of pages for the fee"), null=True, blank=True)
+    holding_library = models.CharField(_("holding library"), max_length=255, blank=True)
+
+    # 用户信息
+    contact_name = models.CharField(_("name"), max_length=100, blank=True)
+    contact_address = models.CharField(_("postal address"), max_length=100, blank=True)
+    contact_postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    contact_email = models.EmailField(_("e-mail"))
+    contact_fax = models.CharField(_("fax"), max_length=30, blank=True)
+    contact_phone = models.CharField(_("phone"), max_length=30)
+
+    # 备注
+    remarks = models.TextField(_("remarks"), blank=True)
+
+    # Set by staff along the lifecycle.
+    quote = models.DecimalField(_("quoted cost"), null=True, blank=True, **MONEY)
+    return_date = models.DateField(_("return date"), null=True, blank=True)
+    cancellation_requested = models.BooleanField(_("cancellation requested"), default=False)
+
+    # Duplicate detection compares normalised titles, which only Python can compute.
+    title_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
+
+    objects = IllRequestQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ILL request")
+        verbose_name_plural = _("ILL requests")
+        ordering = ["-submitted_at", "-number"]
+        constraints = [
+            models.CheckConstraint(condition=Q(number__gt=0), name="illrequest_number_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="illrequest_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(service_type__in=ServiceType.values),
+                name="illrequest_service_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(origin__in=Origin.values), name="illrequest_origin_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(max_cost__gte=0), name="illrequest_max_cost_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(quote__isnull=True) | Q(quote__gte=0),
+                name="illrequest_quote_not_negative",
+            ),
+            models.UniqueConstraint(
+                fields=["reader", "submission_token"], name="illrequest_one_per_submission"
+            ),
+        ]
+        indexes = [models.Index(fields=["reader", "status"], name="illrequest_reader_status")]
+
+    def __str__(self):
+        return f"{self.number} {self.publication_title}"
+
+    def save(self, *args, **kwargs):
+        self.title_key = normalize_title(self.article_title or self.publication_title)[:255]
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "title_key"}
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("request_detail", args=[self.number])
+
+    @property
+    def is_closed(self):
+        return self.status in CLOSED_STATUSES
+
+    @property
+    def reader_may_cancel(self):
+        from .lifecycle import READER_CANCELLABLE
+
+        return self.status in READER_CANCELLABLE
+
+    @property
+    def reader_may_ask_cancellation(self):
+        from .lifecycle import CANCELLATION_ON_REQUEST
+
+        return self.status in CANCELLATION_ON_REQUEST and not self.cancellation_requested
+
+    @property
+    def awaits_cost_approval(self):
+        return self.status == Status.AWAITING_COST_APPROVAL
+
+
+class RequestNumberCounter(models.Model):
+    """One row whose lock serialises the allocation of request numbers.
+
+    The next number is one above both the highest number in use and the highest ever handed
+    out, so numbers continue above imported legacy ones and are never reused.
+    """
+
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("request number counter")
+
+    def __str__(self):
+        return str(self.last)
+
+
+class FeeLine(models.Model):
+    """One charge on a request; the request's total fee is their sum."""
+
+    request = models.ForeignKey(
+        IllRequest, on_delete=models.CASCADE, related_name="fee_lines", verbose_name=_("request")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=FeeKind.choices)
+    amount = models.DecimalField(_("amount"), **MONEY)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    created_at = models.DateTimeField(_("entered"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("fee line")
+        verbose_name_plural = _("fee lines")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="feeline_amount_not_negative"),
+            models.CheckConstraint(condition=Q(kind__in=FeeKind.values), name="feeline_kind_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.amount}"
+
+
+class StatusChangeQuerySet(models.QuerySet):
+    def visible_to_reader(self):
+        return self.filter(visible_to_reader=True)
+
+
+class StatusChange(models.Model):
+    """One step in a request's history: who moved it from which status to which, and why."""
+
+    request = models.ForeignKey(
+        IllRequest, on_delete=models.CASCADE, related_name="history", verbose_name=_("request")
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    # Empty for the submission itself.
+    from_status = models.CharField(
+        _("from status"), max_length=30, choices=Status.choices, blank=True
+    )
+    to_status = models.CharField(_("to status"), max_length=30, choices=Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    visible_to_reader = models.BooleanField(_("visible to the reader"), default=True)
+
+    objects = StatusChangeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("status change")
+        verbose_name_plural = _("status history")
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(to_status__in=Status.values), name="statuschange_to_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(from_status="") | Q(from_status__in=Status.values),
+                name="statuschange_from_status_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request.number}: {self.from_status or '-'} → {self.to_status}"
