@@ -4,26 +4,42 @@ An e-mail is a template set `templates/emails/<name>/` (subject.txt, body.txt, b
 rendered in the addressee's language while the request is at hand, and handed to a task
 (Django's tasks API, the django-tasks backport) once the transaction that caused it commits:
 a rolled-back change sends nothing, and a slow or failing mail server never blocks or breaks
-a page.
+a page. In production the database task backend queues it for `manage.py db_worker`; a failed
+send is tried again later, with growing pauses, up to MAIL_MAX_ATTEMPTS times.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.template.loader import render_to_string
-from django.utils import translation
+from django.utils import timezone, translation
 from django_tasks import task
 
 logger = logging.getLogger(__name__)
 
 
+def _retry_delay(attempt: int) -> timedelta:
+    return timedelta(seconds=settings.MAIL_RETRY_SECONDS * 2 ** (attempt - 1))
+
+
 @task()
-def deliver_email(*, subject: str, body: str, html: str, to: list[str]) -> None:
+def deliver_email(*, subject: str, body: str, html: str, to: list[str], attempt: int = 1) -> None:
     message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, to)
     message.attach_alternative(html, "text/html")
-    message.send()
+    try:
+        message.send()
+    except Exception:
+        if attempt >= settings.MAIL_MAX_ATTEMPTS:
+            logger.exception("E-mail %r to %s failed %d times; giving up", subject, to, attempt)
+            raise
+        logger.warning("E-mail %r to %s failed (attempt %d); retrying", subject, to, attempt)
+        retry = deliver_email
+        if retry.get_backend().supports_defer:
+            retry = retry.using(run_after=timezone.now() + _retry_delay(attempt))
+        retry.enqueue(subject=subject, body=body, html=html, to=to, attempt=attempt + 1)
 
 
 def render_email(name: str, context: dict, language: str) -> tuple[str, str, str]:

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks",
+    "django_tasks_db",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -202,14 +203,21 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The portal's public address, for links in e-mails (which have no request to build them from).
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
-# E-mails are sent through Django's tasks API (the django-tasks backport on Django 5.2).
+# E-mails are sent through Django's tasks API (the django-tasks backport on Django 5.2). In
+# production the database backend queues them for `manage.py db_worker`; in development they
+# are sent at once (on the console).
 TASKS = {
     "default": {
         "BACKEND": env.str(
-            "TASKS_BACKEND", default="django_tasks.backends.immediate.ImmediateBackend"
+            "TASKS_BACKEND",
+            default="django_tasks.backends.immediate.ImmediateBackend"
+            if DEBUG
+            else "django_tasks_db.DatabaseBackend",
         )
     }
 }
+MAIL_MAX_ATTEMPTS = env.int("MAIL_MAX_ATTEMPTS", default=5)
+MAIL_RETRY_SECONDS = env.int("MAIL_RETRY_SECONDS", default=60)
 
 # --- Security in production --------------------------------------------------------------------
 
