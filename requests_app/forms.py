@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import TYPES_WITH_ARTICLE_TITLE, IllRequest, Status
 from .services import REQUEST_FIELDS
@@ -25,10 +26,10 @@ from .validators import (
 
 # (legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.
 GROUPS = [
-    ("request", _("Request"), ["service_type"]),
+    ("request", pgettext_lazy("request form group", "Request"), ["service_type"]),
     (
         "document",
-        _("Document"),
+        pgettext_lazy("request form group", "Document"),
         [
             "document_type",
             "author",
@@ -49,7 +50,7 @@ GROUPS = [
     ),
     (
         "ill",
-        _("ILL options"),
+        pgettext_lazy("request form group", "ILL options"),
         [
             "valid_until",
             "delivery_method",
@@ -63,7 +64,7 @@ GROUPS = [
     ),
     (
         "contact",
-        _("Contact"),
+        pgettext_lazy("request form group", "Contact"),
         [
             "contact_name",
             "contact_address",
@@ -73,7 +74,7 @@ GROUPS = [
             "contact_phone",
         ],
     ),
-    ("remarks", _("Remarks"), ["remarks"]),
+    ("remarks", pgettext_lazy("request form group", "Remarks"), ["remarks"]),
 ]
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
@@ -86,6 +87,23 @@ def new_token() -> str:
 class IllRequestForm(forms.ModelForm):
     # One per form shown: submitting the same form twice gives one request.
     token = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Typed identifiers carry spaces, hyphens and labels ("ISSN 0264-1615"); the model stores
+    # the normalised, shorter form.
+    issn = forms.CharField(label="ISSN", max_length=20, required=False)
+    isbn = forms.CharField(label="ISBN", max_length=20, required=False)
+    doi = forms.CharField(
+        label="DOI",
+        max_length=300,
+        required=False,
+        help_text=_("For example 10.1108/02641610410538478."),
+    )
+    fee_pages = forms.IntegerField(
+        label=_("Number of pages for the fee"),
+        min_value=1,
+        required=False,
+        help_text=_("Number of pages to be charged."),
+        widget=forms.NumberInput(attrs={"min": "1"}),
+    )
 
     class Meta:
         model = IllRequest
@@ -97,9 +115,6 @@ class IllRequestForm(forms.ModelForm):
             "contact_address": _("Postal address"),
             "contact_postal_code": _("Postal code"),
             "contact_fax": _("Fax"),
-            "issn": "ISSN",
-            "isbn": "ISBN",
-            "doi": "DOI",
             "calis_oid": "CALIS-OID",
         }
         help_texts = {
@@ -114,16 +129,13 @@ class IllRequestForm(forms.ModelForm):
             ),
             "max_cost": _("In yuan: the most you will pay for this request, 0 or more."),
             "user_reference": _("Your own reference for this request, at most 50 characters."),
-            "fee_pages": _("Number of pages to be charged."),
             "contact_address": _("At most 100 characters."),
-            "doi": _("For example 10.1108/02641610410538478."),
         }
         widgets = {
             "service_type": forms.RadioSelect,
             "urgency": forms.RadioSelect,
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "max_cost": forms.NumberInput(attrs={"min": "0", "step": "0.01"}),
-            "fee_pages": forms.NumberInput(attrs={"min": "1"}),
             "remarks": forms.Textarea(attrs={"rows": 4}),
             "contact_email": forms.EmailInput(attrs={"autocomplete": "email"}),
             "contact_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
@@ -165,7 +177,10 @@ class IllRequestForm(forms.ModelForm):
         return self._normalized("isbn", normalize_isbn)
 
     def clean_doi(self):
-        return self._normalized("doi", normalize_doi)
+        doi = self._normalized("doi", normalize_doi)
+        if doi and len(doi) > IllRequest._meta.get_field("doi").max_length:
+            raise ValidationError(_("This DOI is too long to be real."), code="doi_too_long")
+        return doi
 
     def clean_year(self):
         return self._normalized("year", normalize_year)

@@ -1,0 +1,85 @@
+"""Staff move requests through the lifecycle in the admin; the status is never a plain field."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from requests_app.models import Status, StatusChange
+from tests.factories import IllRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def change_url(ill_request):
+    return reverse("admin:requests_app_illrequest_change", args=[ill_request.pk])
+
+
+def transition_url(ill_request):
+    return reverse("admin:requests_app_illrequest_transition", args=[ill_request.pk])
+
+
+def test_the_change_page_offers_the_allowed_transitions_only(client_staff):
+    ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+    content = client_staff.get(change_url(ill_request), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "?to=delivered" in content
+    assert "?to=returned" not in content
+    assert "?to=expired" not in content
+    assert 'name="status"' not in content
+
+
+def test_saving_the_change_form_does_not_change_the_status(client_staff):
+    ill_request = IllRequestFactory()
+    response = client_staff.get(change_url(ill_request))
+    assert "status" not in response.context["adminform"].form.fields
+
+
+def test_the_transition_page_changes_the_status_with_a_note(client_staff, staff):
+    ill_request = IllRequestFactory()
+    response = client_staff.post(
+        transition_url(ill_request),
+        {"to": "awaiting_cost_approval", "note": "BL charges more", "visible": "on", "quote": "45"},
+    )
+    assert response.status_code == 302
+    ill_request.refresh_from_db()
+    assert (ill_request.status, ill_request.quote) == ("awaiting_cost_approval", Decimal("45"))
+    change = StatusChange.objects.get()
+    assert (change.actor, change.note, change.visible_to_reader) == (staff, "BL charges more", True)
+
+
+def test_a_refused_transition_is_explained_on_the_page(client_staff):
+    ill_request = IllRequestFactory()
+    response = client_staff.post(
+        transition_url(ill_request), {"to": "awaiting_cost_approval"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert "quoted cost" in response.content.decode()
+    ill_request.refresh_from_db()
+    assert ill_request.status == "submitted"
+
+
+def test_the_bulk_action_moves_what_it_may_and_reports_the_rest(client_staff):
+    fresh = IllRequestFactory()
+    done = IllRequestFactory(status=Status.CANCELLED)
+    response = client_staff.post(
+        reverse("admin:requests_app_illrequest_changelist"),
+        {"action": "move_to_in_process", "_selected_action": [fresh.pk, done.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    fresh.refresh_from_db()
+    done.refresh_from_db()
+    assert (fresh.status, done.status) == ("in_process", "cancelled")
+    assert "final" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["Interlending", "0264-1615", "nothing-matches", "12345"])
+def test_search_works_for_numbers_and_text(client_staff, query):
+    IllRequestFactory(number=12345)
+    response = client_staff.get(reverse("admin:requests_app_illrequest_changelist") + f"?q={query}")
+    assert response.status_code == 200
+
+
+def test_readers_cannot_reach_the_admin(client_a):
+    ill_request = IllRequestFactory()
+    assert client_a.get(transition_url(ill_request)).status_code == 302

@@ -1,0 +1,113 @@
+"""Two people acting on one request at once leave one consistent history (PostgreSQL only)."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.db import connection, connections
+
+from requests_app.lifecycle import TransitionError, request_transition
+from requests_app.models import IllRequest, Status, StatusChange
+from requests_app.services import request_cancel, request_expire_due, request_submit
+from tests.factories import IllRequestFactory, ReaderFactory, StaffFactory
+from tests.requests_app.conftest import worked_example
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="SQLite serialises all writes, so it cannot show a race; run with DATABASE_URL "
+        "pointing at PostgreSQL",
+    ),
+]
+
+
+def race(*actions):
+    """Run the actions at the same moment in threads; return what each returned or raised."""
+    barrier = threading.Barrier(len(actions))
+    results = [None] * len(actions)
+
+    def run(index, action):
+        try:
+            barrier.wait()
+            results[index] = action()
+        except Exception as exc:  # noqa: BLE001 - the result is what we look at
+            results[index] = exc
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(actions)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+def test_two_cancels_give_one_cancel_one_refusal_and_one_change():
+    ill_request = IllRequestFactory()
+    user = ill_request.reader.user
+    results = race(
+        lambda: request_cancel(request=ill_request, actor=user),
+        lambda: request_cancel(request=ill_request, actor=user),
+    )
+    assert sum(isinstance(r, TransitionError) for r in results) == 1
+    assert sum(isinstance(r, IllRequest) for r in results) == 1
+    assert StatusChange.objects.filter(request=ill_request).count() == 1
+    ill_request.refresh_from_db()
+    assert ill_request.status == Status.CANCELLED
+
+
+def test_a_cancel_racing_a_staff_transition_leaves_one_consistent_history():
+    ill_request = IllRequestFactory()
+    staff = StaffFactory()
+    results = race(
+        lambda: request_cancel(request=ill_request, actor=ill_request.reader.user),
+        lambda: request_transition(request=ill_request, to="awaiting_payment", actor=staff),
+    )
+    ill_request.refresh_from_db()
+    history = list(StatusChange.objects.filter(request=ill_request).order_by("at", "pk"))
+    # Either order is fine, as long as the history chains and ends in the stored status.
+    assert history[0].from_status == "submitted"
+    for before, after in zip(history, history[1:], strict=False):
+        assert after.from_status == before.to_status
+    assert history[-1].to_status == ill_request.status
+    assert len(history) == sum(isinstance(r, IllRequest) for r in results)
+
+
+def test_two_submissions_of_one_form_make_one_request():
+    reader = ReaderFactory()
+    data = worked_example(max_cost=Decimal("0"))
+    results = race(
+        lambda: request_submit(reader=reader, data=data, token="same-token-0000000001"),
+        lambda: request_submit(reader=reader, data=data, token="same-token-0000000001"),
+    )
+    assert IllRequest.objects.count() == 1
+    assert sorted(created for _, created in results) == [False, True]
+
+
+def test_concurrent_submissions_get_distinct_consecutive_numbers():
+    reader = ReaderFactory()
+    IllRequestFactory(number=5000)
+    data = worked_example(max_cost=Decimal("0"))
+    race(
+        *[
+            (lambda i=i: request_submit(reader=reader, data=data, token=f"token-{i:020d}"))
+            for i in range(6)
+        ]
+    )
+    numbers = sorted(IllRequest.objects.exclude(number=5000).values_list("number", flat=True))
+    assert numbers == list(range(5001, 5007))
+
+
+def test_two_expiry_runs_at_once_expire_each_request_once():
+    import datetime
+
+    today = datetime.date(2030, 1, 10)
+    for _ in range(5):
+        IllRequestFactory(valid_until=datetime.date(2030, 1, 1))
+    results = race(lambda: request_expire_due(today=today), lambda: request_expire_due(today=today))
+    assert sorted(results[0] + results[1]) == sorted(
+        IllRequest.objects.values_list("number", flat=True)
+    )
+    assert StatusChange.objects.count() == 5

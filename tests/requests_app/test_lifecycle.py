@@ -1,0 +1,270 @@
+"""The lifecycle (SPEC 4.4): allowed transitions only, each recorded and told to the reader."""
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from readers.models import Notice
+from requests_app import lifecycle
+from requests_app.lifecycle import TRANSITIONS, TransitionError, request_transition
+from requests_app.models import Status, StatusChange
+from requests_app.services import (
+    request_accept_quote,
+    request_ask_cancellation,
+    request_cancel,
+    request_decline_quote,
+    request_refuse_cancellation,
+)
+from tests.factories import IllRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+DETAILS = {
+    Status.AWAITING_COST_APPROVAL: {"quote": Decimal("30.00")},
+    Status.ON_LOAN: {"return_date": datetime.date(2030, 1, 31)},
+}
+
+
+def service_for(to):
+    return "loan" if to in (Status.ON_LOAN, Status.RETURNED) else "copy"
+
+
+ALLOWED = [(f, t) for f, targets in TRANSITIONS.items() for t in targets]
+REFUSED = [(f, t) for f in Status for t in Status if t not in TRANSITIONS[f]]
+
+
+def test_every_status_is_in_the_table():
+    assert set(TRANSITIONS) == set(Status)
+
+
+@pytest.mark.parametrize(("from_status", "to"), ALLOWED)
+def test_an_allowed_transition_changes_the_status_and_records_it(staff, from_status, to):
+    ill_request = IllRequestFactory(status=from_status, service_type=service_for(to))
+    request_transition(request=ill_request, to=to, actor=staff, note="why", **DETAILS.get(to, {}))
+    ill_request.refresh_from_db()
+    assert ill_request.status == to
+    change = StatusChange.objects.get(request=ill_request)
+    assert (change.from_status, change.to_status, change.actor, change.note) == (
+        from_status,
+        to,
+        staff,
+        "why",
+    )
+
+
+@pytest.mark.parametrize(("from_status", "to"), REFUSED)
+def test_a_transition_outside_the_table_is_refused_and_changes_nothing(staff, from_status, to):
+    ill_request = IllRequestFactory(status=from_status, service_type=service_for(to))
+    with pytest.raises(TransitionError) as raised:
+        request_transition(request=ill_request, to=to, actor=staff, **DETAILS.get(to, {}))
+    assert str(ill_request.number) in str(raised.value)
+    ill_request.refresh_from_db()
+    assert ill_request.status == from_status
+    assert not StatusChange.objects.exists()
+
+
+def test_a_copy_cannot_go_on_loan_and_a_loan_cannot_be_delivered(staff):
+    copy = IllRequestFactory(service_type="copy")
+    loan = IllRequestFactory(service_type="loan")
+    with pytest.raises(TransitionError, match="Only a"):
+        request_transition(
+            request=copy, to="on_loan", actor=staff, return_date=datetime.date(2030, 1, 1)
+        )
+    with pytest.raises(TransitionError, match="Only a"):
+        request_transition(request=loan, to="delivered", actor=staff)
+
+
+def test_a_cost_approval_needs_a_quote_and_a_loan_needs_a_return_date(staff):
+    with pytest.raises(TransitionError, match="quoted cost"):
+        request_transition(request=IllRequestFactory(), to="awaiting_cost_approval", actor=staff)
+    with pytest.raises(TransitionError, match="return"):
+        request_transition(
+            request=IllRequestFactory(service_type="loan"), to="on_loan", actor=staff
+        )
+
+
+def test_an_unknown_status_is_refused(staff):
+    with pytest.raises(TransitionError, match="not a request status"):
+        request_transition(request=IllRequestFactory(), to="lost", actor=staff)
+
+
+def test_staff_are_not_offered_expiry_or_the_other_service_types_statuses():
+    copy = IllRequestFactory(service_type="copy")
+    assert lifecycle.allowed_transitions(copy) == [
+        "in_process",
+        "awaiting_cost_approval",
+        "awaiting_payment",
+        "delivered",
+        "unfilled",
+        "cancelled",
+    ]
+
+
+def test_every_change_emails_the_reader_in_their_language(
+    staff, reader_a, django_capture_on_commit_callbacks
+):
+    reader_a.language = "en"
+    reader_a.save()
+    ill_request = IllRequestFactory(reader=reader_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_transition(request=ill_request, to="in_process", actor=staff, note="On its way")
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [reader_a.email]
+    assert f"Request {ill_request.number}: In process" in message.subject
+    assert "On its way" in message.body
+    assert f"/requests/{ill_request.number}/" in message.body
+
+
+def test_a_hidden_note_is_not_emailed(staff, reader_a, django_capture_on_commit_callbacks):
+    ill_request = IllRequestFactory(reader=reader_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_transition(
+            request=ill_request, to="in_process", actor=staff, note="staff only", visible=False
+        )
+    assert "staff only" not in mail.outbox[0].body
+
+
+def test_a_rolled_back_change_sends_nothing(staff, reader_a, django_capture_on_commit_callbacks):
+    ill_request = IllRequestFactory(reader=reader_a, status=Status.CANCELLED)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(TransitionError):
+        request_transition(request=ill_request, to="in_process", actor=staff)
+    assert mail.outbox == []
+
+
+def test_important_changes_also_leave_a_personal_notice(staff, reader_a):
+    ill_request = IllRequestFactory(reader=reader_a)
+    request_transition(request=ill_request, to="in_process", actor=staff)
+    assert not Notice.objects.filter(reader=reader_a).exists()
+    request_transition(
+        request=ill_request, to="awaiting_cost_approval", actor=staff, quote=Decimal("25")
+    )
+    notice = Notice.objects.get(reader=reader_a)
+    assert str(ill_request.number) in notice.title_en
+    assert "Awaiting cost approval" in notice.title_en
+    assert notice.title_zh
+
+
+class TestReaderCancels:
+    @pytest.mark.parametrize("status", [Status.SUBMITTED, Status.AWAITING_COST_APPROVAL])
+    def test_a_reader_cancels_while_submitted_or_awaiting_cost_approval(self, reader_a, status):
+        ill_request = IllRequestFactory(reader=reader_a, status=status)
+        request_cancel(request=ill_request, actor=reader_a.user)
+        ill_request.refresh_from_db()
+        assert ill_request.status == Status.CANCELLED
+        assert ill_request.history.get().actor == reader_a.user
+
+    @pytest.mark.parametrize(
+        "status", [s for s in Status if s not in (Status.SUBMITTED, Status.AWAITING_COST_APPROVAL)]
+    )
+    def test_later_the_reader_cannot_cancel(self, reader_a, status):
+        ill_request = IllRequestFactory(reader=reader_a, status=status)
+        with pytest.raises(TransitionError):
+            request_cancel(request=ill_request, actor=reader_a.user)
+        ill_request.refresh_from_db()
+        assert ill_request.status == status
+
+    def test_the_cancel_page_asks_for_confirmation_then_cancels_on_post(self, client_a, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a)
+        url = reverse("request_cancel", args=[ill_request.number])
+        page = client_a.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert f"Cancel request {ill_request.number}?" in page
+        assert f'<form method="post" action="{url}">' in page
+        ill_request.refresh_from_db()
+        assert ill_request.status == Status.SUBMITTED
+        response = client_a.post(url)
+        assert response["Location"] == ill_request.get_absolute_url()
+        ill_request.refresh_from_db()
+        assert ill_request.status == Status.CANCELLED
+
+    def test_cancelling_twice_says_why_and_records_one_change(self, client_a, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a)
+        url = reverse("request_cancel", args=[ill_request.number])
+        client_a.post(url)
+        response = client_a.post(url, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+        assert "can no longer be cancelled" in response.content.decode()
+        assert ill_request.history.count() == 1
+
+    def test_a_cancelled_request_is_kept(self, client_a, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a)
+        client_a.post(reverse("request_cancel", args=[ill_request.number]))
+        assert client_a.get(ill_request.get_absolute_url()).status_code == 200
+
+
+class TestCancellationRequest:
+    def test_a_reader_asks_staff_to_cancel_a_request_in_process(self, client_a, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+        client_a.post(reverse("request_ask_cancellation", args=[ill_request.number]))
+        ill_request.refresh_from_db()
+        assert ill_request.cancellation_requested
+        assert ill_request.status == Status.IN_PROCESS
+        content = client_a.get(reverse("request_list"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+        assert "cancellation requested" in content
+
+    def test_asking_twice_records_it_once(self, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+        request_ask_cancellation(request=ill_request, actor=reader_a.user)
+        request_ask_cancellation(request=ill_request, actor=reader_a.user)
+        assert ill_request.history.count() == 1
+
+    def test_asking_is_refused_where_the_reader_can_cancel_or_it_is_over(self, reader_a):
+        for status in (Status.SUBMITTED, Status.DELIVERED):
+            with pytest.raises(TransitionError):
+                request_ask_cancellation(
+                    request=IllRequestFactory(reader=reader_a, status=status), actor=reader_a.user
+                )
+
+    def test_staff_cancelling_clears_the_flag(self, reader_a, staff):
+        ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+        request_ask_cancellation(request=ill_request, actor=reader_a.user)
+        request_transition(request=ill_request, to="cancelled", actor=staff)
+        ill_request.refresh_from_db()
+        assert (ill_request.status, ill_request.cancellation_requested) == ("cancelled", False)
+
+    def test_staff_may_refuse_the_cancellation(self, reader_a, staff):
+        ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+        request_ask_cancellation(request=ill_request, actor=reader_a.user)
+        request_refuse_cancellation(request=ill_request, actor=staff)
+        ill_request.refresh_from_db()
+        assert (ill_request.status, ill_request.cancellation_requested) == ("in_process", False)
+        with pytest.raises(TransitionError):
+            request_refuse_cancellation(request=ill_request, actor=staff)
+
+
+class TestQuote:
+    @pytest.fixture
+    def quoted(self, reader_a, staff):
+        ill_request = IllRequestFactory(reader=reader_a)
+        request_transition(
+            request=ill_request, to="awaiting_cost_approval", actor=staff, quote=Decimal("45.50")
+        )
+        return ill_request
+
+    def test_the_detail_page_asks_the_reader_to_accept_or_decline(self, client_a, quoted):
+        content = client_a.get(
+            quoted.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en"
+        ).content.decode()
+        assert "45.50 yuan" in content
+        assert reverse("request_accept_quote", args=[quoted.number]) in content
+        assert reverse("request_decline_quote", args=[quoted.number]) in content
+
+    def test_accepting_puts_the_request_back_in_process(self, client_a, quoted):
+        client_a.post(reverse("request_accept_quote", args=[quoted.number]))
+        quoted.refresh_from_db()
+        assert quoted.status == Status.IN_PROCESS
+        assert "45.50" in quoted.history.last().note
+
+    def test_declining_cancels(self, client_a, quoted):
+        client_a.post(reverse("request_decline_quote", args=[quoted.number]))
+        quoted.refresh_from_db()
+        assert quoted.status == Status.CANCELLED
+
+    def test_without_a_quote_there_is_nothing_to_accept(self, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a)
+        with pytest.raises(TransitionError):
+            request_accept_quote(request=ill_request, actor=reader_a.user)
+        with pytest.raises(TransitionError):
+            request_decline_quote(request=ill_request, actor=reader_a.user)

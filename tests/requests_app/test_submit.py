@@ -1,0 +1,278 @@
+"""Submitting a request: the form, its field rules, one request per submission, numbers, e-mail."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from requests_app.models import FeeLine, IllRequest, Status, StatusChange
+from tests.factories import IllRequestFactory
+from tests.requests_app.conftest import worked_example
+
+pytestmark = pytest.mark.django_db
+
+SUBMIT = "/requests/new/"
+
+
+def post(client, **overrides):
+    return client.post(SUBMIT, worked_example(**overrides), HTTP_ACCEPT_LANGUAGE="en")
+
+
+def errors_of(response):
+    return response.context["form"].errors
+
+
+def test_the_form_shows_the_seed_groups_in_order(client_a):
+    content = client_a.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    legends = ["Request", "Document", "ILL options", "Contact", "Remarks"]
+    positions = [content.index(f"<legend>{legend}</legend>") for legend in legends]
+    assert positions == sorted(positions)
+    assert content.count("<fieldset") >= 5
+
+
+def test_the_form_has_the_spec_labels_in_english_with_required_marks(client_a):
+    content = client_a.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    for label in [
+        "Service type",
+        "Document type",
+        "Publication title",
+        "Article title",
+        "Volume/issue",
+        "Pages",
+        "ISSN",
+        "Maximum cost",
+        "Urgency",
+        "E-mail",
+        "Phone",
+    ]:
+        assert f">{label}" in content, label
+    for name in ["id_publication_title", "id_contact_email", "id_contact_phone", "id_max_cost"]:
+        label_start = content.index(f'<label for="{name}">')
+        assert 'class="required"' in content[label_start : label_start + 200], name
+
+
+def test_the_form_shows_the_urgent_surcharge_before_submitting(client_a, settings):
+    settings.URGENT_SURCHARGE = Decimal("12.50")
+    content = client_a.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "12.50 yuan extra" in content
+
+
+def test_the_contact_block_is_prefilled_from_the_profile(client_a, reader_a):
+    form = client_a.get(SUBMIT).context["form"]
+    assert form["contact_email"].value() == reader_a.email
+    assert form["contact_phone"].value() == reader_a.phone
+    assert form["contact_name"].value() == reader_a.name
+    assert form["contact_address"].value() == reader_a.address
+
+
+def test_the_worked_example_is_stored_with_a_number_and_history(client_a, reader_a):
+    response = post(client_a)
+    ill_request = IllRequest.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"/requests/{ill_request.number}/"
+    assert ill_request.reader == reader_a
+    assert ill_request.status == Status.SUBMITTED
+    assert ill_request.issn == "0264-1615"
+    assert ill_request.article_title.startswith("Licence to Deny?")
+    assert ill_request.max_cost == Decimal("0")
+    change = StatusChange.objects.get()
+    assert (change.from_status, change.to_status, change.actor) == ("", "submitted", reader_a.user)
+
+
+def test_submitting_sends_a_confirmation_email_quoting_the_number(
+    client_a, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        post(client_a)
+    number = IllRequest.objects.get().number
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["reader-a@example.org"]
+    assert str(number) in mail.outbox[0].subject
+    assert str(number) in mail.outbox[0].body
+
+
+def test_the_same_form_submitted_twice_makes_one_request(client_a):
+    first = post(client_a)
+    second = post(client_a)
+    assert IllRequest.objects.count() == 1
+    assert first["Location"] == second["Location"]
+
+
+def test_two_forms_make_two_requests_after_confirming_the_duplicate(client_a):
+    post(client_a)
+    post(client_a, token="another-token-000000002", confirm_duplicate="1")
+    assert IllRequest.objects.count() == 2
+
+
+def test_a_form_without_token_still_makes_a_request(client_a):
+    data = worked_example()
+    del data["token"]
+    client_a.post(SUBMIT, data)
+    assert IllRequest.objects.count() == 1
+
+
+def test_the_get_form_carries_a_fresh_token_each_time(client_a):
+    first = client_a.get(SUBMIT).context["form"]["token"].value()
+    second = client_a.get(SUBMIT).context["form"]["token"].value()
+    assert first and second and first != second
+
+
+def test_numbers_continue_above_an_existing_higher_number(client_a, reader_b):
+    IllRequestFactory(reader=reader_b, number=73689, origin="legacy", submission_token=None)
+    post(client_a)
+    assert IllRequest.objects.get(reader__user__username="reader-a").number == 73690
+
+
+def test_numbers_are_never_reused(client_a, reader_b):
+    post(client_a)
+    first = IllRequest.objects.get()
+    StatusChange.objects.all().delete()
+    first.delete()
+    post(client_a, token="another-token-000000002")
+    assert IllRequest.objects.get().number == first.number + 1
+
+
+def test_an_urgent_request_carries_the_surcharge_as_a_fee_line(client_a, settings):
+    settings.URGENT_SURCHARGE = Decimal("10.00")
+    post(client_a, urgency="urgent")
+    line = FeeLine.objects.get()
+    assert (line.kind, line.amount) == ("urgent", Decimal("10.00"))
+    assert IllRequest.objects.with_total_fee().get().total_fee == Decimal("10.00")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("issn", "0264-1616", "ISSN check digit is wrong"),
+        ("issn", "12345", "An ISSN has 8 characters"),
+        ("isbn", "978-7-302-12345-4", "ISBN check digit is wrong"),
+        ("doi", "11.1108/abc", "A DOI starts with 10."),
+        ("year", "20O4", "Enter the year as 4 digits"),
+        ("year", "1200", "Enter a year between"),
+        ("pages", "101-94", "ends before it starts"),
+        ("pages", "page ninety", "Enter a page or a page range"),
+        ("contact_phone", "call me", "Enter a phone number"),
+        ("contact_fax", "12", "between 5 and 20 digits"),
+        ("contact_email", "not-an-email", "Enter a valid email address"),
+        ("contact_postal_code", "!!", "postal code"),
+        ("user_reference", "x" * 51, "at most 50 characters"),
+        ("contact_address", "x" * 101, "at most 100 characters"),
+        ("max_cost", "-1", "The maximum cost is 0 or more"),
+        ("max_cost", "abc", "Enter a number"),
+        ("fee_pages", "0", "greater than or equal to"),
+        ("service_type", "", "This field is required"),
+        ("document_type", "", "This field is required"),
+        ("publication_title", "", "This field is required"),
+        ("contact_email", "", "This field is required"),
+        ("contact_phone", "", "This field is required"),
+        ("max_cost", "", "This field is required"),
+        ("document_type", "poem", "Select a valid choice"),
+    ],
+)
+def test_a_bad_field_is_refused_beside_the_field_and_nothing_typed_is_lost(
+    client_a, field, value, message
+):
+    response = post(client_a, **{field: value})
+    assert response.status_code == 200
+    assert IllRequest.objects.count() == 0
+    assert message.lower() in " ".join(errors_of(response)[field]).lower()
+    content = response.content.decode()
+    assert f'id="id_{field}_error"' in content
+    # Everything else the reader typed is still there.
+    form = response.context["form"]
+    assert form["article_title"].value() == worked_example()["article_title"]
+    assert form["publication_title"].value() == worked_example()["publication_title"] or (
+        field == "publication_title"
+    )
+
+
+@pytest.mark.parametrize("document_type", ["journal_article", "conference_paper", "book_chapter"])
+def test_the_article_title_is_required_for_parts_of_publications(client_a, document_type):
+    response = post(client_a, document_type=document_type, article_title="")
+    assert "article_title" in errors_of(response)
+
+
+@pytest.mark.parametrize(
+    "document_type", ["book", "thesis", "standard", "patent", "report", "other"]
+)
+def test_the_article_title_is_optional_for_whole_documents(client_a, document_type):
+    post(client_a, document_type=document_type, article_title="", issn="")
+    assert IllRequest.objects.count() == 1
+
+
+def test_valid_until_must_be_in_the_future(client_a):
+    today = timezone.localdate()
+    response = post(client_a, valid_until=today.isoformat())
+    assert "valid_until" in errors_of(response)
+    post(client_a, valid_until=(today + timedelta(days=1)).isoformat())
+    assert IllRequest.objects.get().valid_until == today + timedelta(days=1)
+
+
+def test_identifiers_are_stored_normalised(client_a):
+    post(
+        client_a,
+        issn="ＩＳＳＮ ０２６４１６１５",
+        isbn="978-7-302-12345-3",
+        doi="https://doi.org/10.1108/02641610410538478",
+        pages="pp. 94–101",
+        contact_phone="０１０ 6278 0000",
+        document_type="book_chapter",
+    )
+    stored = IllRequest.objects.get()
+    assert stored.issn == "0264-1615"
+    assert stored.isbn == "9787302123453"
+    assert stored.doi == "10.1108/02641610410538478"
+    assert stored.pages == "94-101"
+    assert stored.contact_phone == "010 6278 0000"
+
+
+class TestDuplicateWarning:
+    def test_the_same_title_warns_with_a_link_and_submits_nothing(self, client_a, reader_a):
+        existing = IllRequestFactory(
+            reader=reader_a,
+            article_title="Licence to deny: publisher restrictions on document delivery!",
+            issn="",
+        )
+        response = post(client_a)
+        assert response.status_code == 200
+        assert IllRequest.objects.count() == 1
+        content = response.content.decode()
+        assert "You may have asked for this already" in content
+        assert f'href="/requests/{existing.number}/"' in content
+        assert 'name="confirm_duplicate"' in content
+        # What was typed is still in the form.
+        assert response.context["form"]["issn"].value() == "0264-1615"
+
+    def test_submit_anyway_creates_the_request(self, client_a, reader_a):
+        IllRequestFactory(reader=reader_a, article_title=worked_example()["article_title"])
+        post(client_a, confirm_duplicate="1")
+        assert IllRequest.objects.count() == 2
+
+    def test_the_same_doi_warns(self, client_a, reader_a):
+        IllRequestFactory(reader=reader_a, doi="10.1108/02641610410538478", article_title="Other")
+        response = post(client_a, doi="doi:10.1108/02641610410538478".upper().replace("DOI", "doi"))
+        assert response.context["duplicates"]
+
+    def test_the_same_issn_volume_and_pages_warn(self, client_a, reader_a):
+        IllRequestFactory(reader=reader_a, article_title="Something else entirely")
+        response = post(client_a)
+        assert [r.article_title for r in response.context["duplicates"]] == [
+            "Something else entirely"
+        ]
+
+    def test_closed_requests_and_other_readers_requests_do_not_warn(
+        self, client_a, reader_a, reader_b
+    ):
+        title = worked_example()["article_title"]
+        IllRequestFactory(reader=reader_a, article_title=title, status=Status.CANCELLED)
+        IllRequestFactory(reader=reader_b, article_title=title)
+        response = post(client_a)
+        assert response.status_code == 302
+
+    def test_resubmitting_a_sent_form_does_not_warn_about_its_own_request(self, client_a):
+        post(client_a)
+        response = post(client_a)
+        assert response.status_code == 302
+        assert IllRequest.objects.count() == 1
