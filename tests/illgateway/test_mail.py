@@ -84,12 +84,13 @@ def database_queue(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
-def test_in_production_emails_wait_in_the_database_queue_for_the_worker(
-    database_queue, django_capture_on_commit_callbacks
-):
+# The worker closes connections it finds inside a transaction, as a test's would be: these
+# tests run in autocommit, like the worker in production.
+@pytest.mark.django_db(transaction=True)
+def test_in_production_emails_wait_in_the_database_queue_for_the_worker(database_queue):
     from django_tasks_db.models import DBTaskResult
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with transaction.atomic():
         send_email("reader_confirmed", to="li@example.org", context=CONTEXT, language="en")
     assert mail.outbox == []
     assert DBTaskResult.objects.count() == 1
@@ -97,13 +98,12 @@ def test_in_production_emails_wait_in_the_database_queue_for_the_worker(
     assert len(mail.outbox) == 1
 
 
-def test_in_production_a_failed_send_is_queued_again_for_later(
-    database_queue, flaky, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)
+def test_in_production_a_failed_send_is_queued_again_for_later(database_queue, flaky):
     from django_tasks_db.models import DBTaskResult
 
     flaky.failures = 1
-    with django_capture_on_commit_callbacks(execute=True):
+    with transaction.atomic():
         send_email("reader_confirmed", to="li@example.org", context=CONTEXT, language="en")
     call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
     assert mail.outbox == []
