@@ -28,6 +28,15 @@ DETAILS = {
 }
 
 
+@pytest.fixture(autouse=True)
+def english():
+    """Service messages follow the active language; these tests read the English ones."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 def service_for(to):
     return "loan" if to in (Status.ON_LOAN, Status.RETURNED) else "copy"
 
