@@ -46,13 +46,18 @@ def reader_register(*, user, reader_type, profile: dict, language: str) -> Reade
     return reader
 
 
-def _personal_notice(reader, title_msgid, body_msgid, **params):
-    """A notice in both languages, whichever the reader reads the board in."""
+def notice_to_reader(*, reader, title: str, body: str, params: dict | None = None) -> Notice:
+    """A personal notice in both languages (the reader may read the board in either).
+
+    `title` and `body` are untranslated msgids (mark them with gettext_noop); `params` fill
+    their %(name)s placeholders in each language.
+    """
+    params = params or {}
     texts = {}
     for code, suffix in (("zh-hans", "zh"), ("en", "en")):
         with override(code):
-            texts[f"title_{suffix}"] = _(title_msgid)
-            texts[f"body_{suffix}"] = _(body_msgid) % params
+            texts[f"title_{suffix}"] = _(title) % params
+            texts[f"body_{suffix}"] = _(body) % params
     return Notice.objects.create(reader=reader, **texts)
 
 
@@ -66,10 +71,10 @@ def reader_confirm(*, reader: Reader, by) -> Reader:
     reader.decided_by = by
     reader.rejection_reason = ""
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
-    _personal_notice(
-        reader,
-        gettext_noop("Account confirmation notice"),
-        gettext_noop(
+    notice_to_reader(
+        reader=reader,
+        title=gettext_noop("Account confirmation notice"),
+        body=gettext_noop(
             "Your ILL account has been confirmed by the ILL office. You can now submit requests."
         ),
     )
@@ -94,11 +99,11 @@ def reader_reject(*, reader: Reader, by, reason: str) -> Reader:
     reader.decided_by = by
     reader.rejection_reason = reason
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
-    _personal_notice(
-        reader,
-        gettext_noop("Registration not confirmed"),
-        gettext_noop("The ILL office could not confirm your registration. Reason: %(reason)s"),
-        reason=reason,
+    notice_to_reader(
+        reader=reader,
+        title=gettext_noop("Registration not confirmed"),
+        body=gettext_noop("The ILL office could not confirm your registration. Reason: %(reason)s"),
+        params={"reason": reason},
     )
     send_email(
         "reader_rejected", to=reader.email, context={"reader": reader}, language=reader.language

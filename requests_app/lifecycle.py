@@ -11,10 +11,10 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, override
+from django.utils.translation import gettext_noop
 
 from illgateway.mail import send_email
-from readers.models import Notice
+from readers.services import notice_to_reader
 
 from .models import IllRequest, ServiceType, Status, StatusChange
 
@@ -194,11 +194,25 @@ def record_event(ill_request: IllRequest, *, actor, note: str, visible: bool = T
     )
 
 
-NOTICE_TITLE = gettext_lazy("Request %(number)s: %(status)s")
-NOTICE_BODY = gettext_lazy(
+NOTICE_TITLE = gettext_noop("Request %(number)s: %(status)s")
+NOTICE_BODY = gettext_noop(
     "The status of your request %(number)s (%(title)s) is now: %(status)s. "
     "The request page has the details."
 )
+NOTICE_BODY_WITH_NOTE = gettext_noop(
+    "The status of your request %(number)s (%(title)s) is now: %(status)s. "
+    "The request page has the details.\n\n%(note)s"
+)
+
+
+class _StatusLabel:
+    """The status label, translated when the notice text is formatted in each language."""
+
+    def __init__(self, status):
+        self.status = Status(status)
+
+    def __str__(self):
+        return str(self.status.label)
 
 
 def _tell_reader(ill_request: IllRequest, *, note: str) -> None:
@@ -210,15 +224,14 @@ def _tell_reader(ill_request: IllRequest, *, note: str) -> None:
         language=reader.language,
     )
     if ill_request.status in NOTIFY_ON_BOARD:
-        texts = {}
-        for code, suffix in (("zh-hans", "zh"), ("en", "en")):
-            with override(code):
-                params = {
-                    "number": ill_request.number,
-                    "status": str(Status(ill_request.status).label),
-                    "title": ill_request.article_title or ill_request.publication_title,
-                }
-                texts[f"title_{suffix}"] = str(NOTICE_TITLE) % params
-                body = str(NOTICE_BODY) % params
-                texts[f"body_{suffix}"] = f"{body}\n\n{note}" if note else body
-        Notice.objects.create(reader=reader, **texts)
+        notice_to_reader(
+            reader=reader,
+            title=NOTICE_TITLE,
+            body=NOTICE_BODY_WITH_NOTE if note else NOTICE_BODY,
+            params={
+                "number": ill_request.number,
+                "status": _StatusLabel(ill_request.status),
+                "title": ill_request.article_title or ill_request.publication_title,
+                "note": note,
+            },
+        )

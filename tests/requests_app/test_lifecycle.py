@@ -154,7 +154,7 @@ def test_important_changes_also_leave_a_personal_notice(staff, reader_a):
     notice = Notice.objects.get(reader=reader_a)
     assert str(ill_request.number) in notice.title_en
     assert "Awaiting cost approval" in notice.title_en
-    assert notice.title_zh
+    assert "等待读者确认费用" in notice.title_zh
 
 
 class TestReaderCancels:
