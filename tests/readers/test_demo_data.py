@@ -10,7 +10,15 @@ pytestmark = pytest.mark.django_db
 
 def snapshot():
     rows = []
-    for label in ("auth.User", "readers.Reader", "readers.Notice", "readers.Page"):
+    for label in (
+        "auth.User",
+        "readers.Reader",
+        "readers.Notice",
+        "readers.Page",
+        "requests_app.IllRequest",
+        "requests_app.FeeLine",
+        "requests_app.StatusChange",
+    ):
         rows.append(serializers.serialize("json", apps.get_model(label).objects.order_by("pk")))
     return rows
 
@@ -33,4 +41,7 @@ def test_demo_data_creates_the_cast_and_a_second_run_changes_nothing(client):
     assert Reader.objects.get(user__username="demo-pending").is_pending
     assert Notice.objects.filter(pinned=True).exists()
     assert Page.objects.count() == 3
+    from requests_app.models import IllRequest
+
+    assert IllRequest.objects.filter(reader__user__username="demo-reader").count() == 3
     assert client.login(username="demo-reader", password="demo-password")

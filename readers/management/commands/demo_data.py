@@ -9,9 +9,14 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
+from requests_app.forms import IllRequestForm, initial_from_reader
+from requests_app.lifecycle import request_transition
+from requests_app.models import FeeKind, FeeLine, IllRequest
+from requests_app.services import request_submit
 
 DEMO_PASSWORD = "demo-password"
 
@@ -97,6 +102,67 @@ PERSONAL_NOTICE = {
     "body_en": "Your ILL account has been confirmed: you can now submit requests.",
 }
 
+# The demo reader's requests: the seed's worked example and two others further along.
+DEMO_REQUESTS = [
+    {
+        "token": "demo-request-worked-example",
+        "data": {
+            "service_type": "copy",
+            "document_type": "journal_article",
+            "publication_title": "Interlending & Document Supply",
+            "volume_issue": "32(2)",
+            "article_title": "Licence to Deny? Publisher restrictions on document delivery",
+            "year": "2004",
+            "pages": "94-101",
+            "issn": "0264-1615",
+            "language": "English",
+            "delivery_method": "email",
+            "contact_method": "email",
+            "max_cost": "0",
+            "urgency": "normal",
+        },
+        "steps": [],
+    },
+    {
+        "token": "demo-request-book-loan",
+        "data": {
+            "service_type": "loan",
+            "document_type": "book",
+            "author": "Ranganathan, S. R.",
+            "publication_title": "The Five Laws of Library Science",
+            "publisher": "Madras Library Association",
+            "place": "Madras",
+            "year": "1931",
+            "language": "English",
+            "delivery_method": "pickup",
+            "contact_method": "email",
+            "max_cost": "60",
+            "urgency": "normal",
+        },
+        "steps": [("in_process", {})],
+    },
+    {
+        "token": "demo-request-delivered-copy",
+        "data": {
+            "service_type": "copy",
+            "document_type": "journal_article",
+            "author": "王彤",
+            "publication_title": "中国图书馆学报",
+            "article_title": "馆际互借与文献传递服务的发展",
+            "volume_issue": "45(3)",
+            "year": "2019",
+            "pages": "12-20",
+            "language": "中文",
+            "delivery_method": "email",
+            "contact_method": "email",
+            "max_cost": "30",
+            "urgency": "urgent",
+        },
+        "fees": [(FeeKind.COPY, "2.70", "9 页 × 0.30")],
+        "steps": [("in_process", {}), ("delivered", {})],
+    },
+]
+
 PAGES = {
     PageSlug.HELP: {
         "title_zh": "帮助",
@@ -139,8 +205,13 @@ PAGES = {
 class Command(BaseCommand):
     help = "Load demo users, notices and pages (idempotent; demo use only)."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # Demo data is no news: nobody is e-mailed about the demo requests it makes.
+        with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
+            self.load()
+
+    @transaction.atomic
+    def load(self):
         created = []
         User = get_user_model()
         now = timezone.now()
@@ -195,6 +266,26 @@ class Command(BaseCommand):
         )
         if new:
             created.append("personal notice for demo-reader")
+
+        for spec in DEMO_REQUESTS:
+            if IllRequest.objects.filter(submission_token=spec["token"]).exists():
+                continue
+            data = {
+                **initial_from_reader(demo_reader),
+                **spec["data"],
+                "valid_until": (now + timedelta(days=60)).date().isoformat(),
+            }
+            form = IllRequestForm(data=data)
+            if not form.is_valid():
+                raise ValueError(f"demo request {spec['token']}: {form.errors.as_json()}")
+            ill_request, _ = request_submit(
+                reader=demo_reader, data=form.cleaned_data, token=spec["token"]
+            )
+            for kind, amount, note in spec.get("fees", []):
+                FeeLine.objects.create(request=ill_request, kind=kind, amount=amount, note=note)
+            for status, extra in spec["steps"]:
+                request_transition(request=ill_request, to=status, actor=staff, **extra)
+            created.append(f"request {ill_request.number}")
 
         for slug, data in PAGES.items():
             _, new = Page.objects.get_or_create(slug=slug, defaults=data)
