@@ -12,6 +12,12 @@ class AccountAdapter(DefaultAccountAdapter):
         return True
 
 
+def user_display(user) -> str:
+    """How messages name a person: the reader's name, not an internal campus username."""
+    reader = getattr(user, "reader", None)
+    return reader.name if reader else user.get_username()
+
+
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_auto_signup_allowed(self, request, sociallogin):
         # The registration form asks for what the ILL office needs (ID, phone, address), which
@@ -20,3 +26,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def get_signup_form_initial_data(self, sociallogin):
         return sso.profile_from_sociallogin(sociallogin)
+
+    def save_user(self, request, sociallogin, form=None):
+        # Keep only the e-mail the reader confirmed on the registration form: the addresses the
+        # identity provider released would otherwise be stored as verified, and e-mail must
+        # never lead to a campus account (password reset, login by e-mail).
+        sociallogin.email_addresses = []
+        return super().save_user(request, sociallogin, form)

@@ -4,7 +4,7 @@ Both add the reader profile fields to allauth's forms and create the pending rea
 same transaction as the user, so a registration is saved whole or not at all.
 """
 
-from allauth.account.forms import SignupForm
+from allauth.account.forms import ResetPasswordForm, SignupForm
 from allauth.socialaccount.forms import SignupForm as SocialSignupForm
 from django import forms
 from django.db import transaction
@@ -26,8 +26,10 @@ class ProfileFieldsMixin:
     def _add_profile_fields(self):
         profile = self.profile_form_class()
         for name, field in profile.fields.items():
-            if name == "email":
-                continue  # allauth's own e-mail field is the reader's e-mail
+            if name in ("email", "language"):
+                # allauth's own e-mail field is the reader's e-mail; the language is the one
+                # the reader registers in.
+                continue
             self.fields[name] = field
         self.fields["email"].label = _("E-mail")
         self.fields["email"].required = True
@@ -118,3 +120,16 @@ class CampusSignupForm(ProfileFieldsMixin, SocialSignupForm):
         reader_register(
             user=user, reader_type=ReaderType.CAMPUS, profile=profile, language=get_language()
         )
+
+
+class PasswordResetForm(ResetPasswordForm):
+    """Password reset only for accounts that log in with a password.
+
+    A campus account has no password: it logs in through single sign-on, and e-mail is no proof
+    of being that person (SPEC 2). Resetting it by e-mail would hand it a password.
+    """
+
+    def clean_email(self):
+        email = super().clean_email()
+        self.users = [user for user in self.users if user.has_usable_password()]
+        return email

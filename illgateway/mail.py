@@ -44,7 +44,12 @@ def deliver_email(*, subject: str, body: str, html: str, to: list[str], attempt:
 
 def render_email(name: str, context: dict, language: str) -> tuple[str, str, str]:
     with translation.override(language):
-        context = {"library_name": settings.LIBRARY_NAME, "site_url": settings.SITE_URL, **context}
+        context = {
+            "library_name": settings.LIBRARY_NAME,
+            "site_url": settings.SITE_URL,
+            "LANGUAGE_CODE": language,
+            **context,
+        }
         subject = render_to_string(f"emails/{name}/subject.txt", context)
         body = render_to_string(f"emails/{name}/body.txt", context)
         html = render_to_string(f"emails/{name}/body.html", context)

@@ -151,7 +151,11 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE", default="20/5m/ip,5/5m/key"),
 }
-ACCOUNT_FORMS = {"signup": "accounts.forms.OffCampusSignupForm"}
+ACCOUNT_FORMS = {
+    "signup": "accounts.forms.OffCampusSignupForm",
+    "reset_password": "accounts.forms.PasswordResetForm",
+}
+ACCOUNT_USER_DISPLAY = "accounts.adapters.user_display"
 # One person may own several accounts (old data has them), and above all a campus identity must
 # never be matched to an existing account by its e-mail: e-mail addresses are not unique keys.
 ACCOUNT_UNIQUE_EMAIL = False
@@ -227,6 +231,7 @@ SECURE_PROXY_SSL_HEADER = (
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "accounts.views.csrf_failure"
 
 # --- The gateway -------------------------------------------------------------------------------
 

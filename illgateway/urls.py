@@ -2,14 +2,21 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
+
+from accounts.views import not_offered, set_language
 
 urlpatterns = [
     path("", include("requests_app.urls")),
     path("", include("readers.urls")),
+    path("accounts/email/", not_offered),
+    path("accounts/password/set/", not_offered),
+    path("accounts/3rdparty/", not_offered),
     path("accounts/", include("allauth.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),
 ]
 
-admin.site.site_header = "ILL Reader Gateway"
-admin.site.site_title = "ILL Reader Gateway"
+admin.site.site_header = _("ILL Reader Gateway: back office")
+admin.site.site_title = _("ILL Reader Gateway")
+admin.site.index_title = _("ILL office")

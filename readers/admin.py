@@ -62,9 +62,20 @@ class ReaderAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Confirm the selected readers"), permissions=["change"])
     def confirm_selected(self, request, queryset):
+        not_pending = queryset.exclude(status=ReaderStatus.PENDING)
+        for reader in not_pending:
+            self.message_user(
+                request,
+                _(
+                    "%(reader)s was skipped: only registrations waiting for confirmation "
+                    "are confirmed in bulk."
+                )
+                % {"reader": reader},
+                messages.WARNING,
+            )
         self._decide(
             request,
-            queryset,
+            queryset.filter(status=ReaderStatus.PENDING),
             lambda reader: reader_confirm(reader=reader, by=request.user),
             _("%(count)d reader(s) confirmed and told by e-mail."),
         )

@@ -22,8 +22,10 @@ class ReaderProfileForm(forms.ModelForm):
             "address",
             "postal_code",
             "institution",
+            "language",
         ]
         labels = {
+            "language": _("Language of e-mails"),
             "name": _("Name"),
             "email": _("E-mail"),
             "id_type": _("ID type"),

@@ -145,11 +145,14 @@ class Notice(models.Model):
         ordering = ["-pinned", "-publish_at", "-pk"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(title_zh="") | ~Q(title_en=""), name="notice_has_a_title"
+                condition=~Q(title_zh="") | ~Q(title_en=""),
+                name="notice_has_a_title",
+                violation_error_message=_("Give the notice a title in Chinese or in English."),
             ),
             models.CheckConstraint(
                 condition=Q(end_at__isnull=True) | Q(end_at__gt=models.F("publish_at")),
                 name="notice_ends_after_publishing",
+                violation_error_message=_("A notice must end after it is published."),
             ),
         ]
 

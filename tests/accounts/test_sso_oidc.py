@@ -118,3 +118,42 @@ def test_campus_login_keeps_the_next_address(client, oidc_configured):
     client.post("/accounts/logout/")
     response = oidc_login(client, RICH_SUB, next_url="/help/")
     assert response["Location"] == "/help/"
+
+
+def test_password_reset_never_reaches_a_campus_account(
+    client, oidc_configured, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    existing = ReaderFactory(user__username="demo-reader", email="demo-reader@example.org")
+    existing.user.email = "demo-reader@example.org"
+    existing.user.save()
+    oidc_login(client, LOOKALIKE_SUB)
+    client.post("/accounts/3rdparty/signup/", {**REGISTRATION, "email": "other@example.edu.cn"})
+    campus = Reader.objects.exclude(pk=existing.pk).get()
+    # The provider's e-mail was not kept: only the one the reader typed.
+    assert campus.user.emailaddress_set.get().email == "other@example.edu.cn"
+    client.post("/accounts/logout/")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": "demo-reader@example.org"})
+    assert len(mail.outbox) == 1
+    assert "demo-reader" in mail.outbox[0].body
+    assert campus.user.username not in mail.outbox[0].body
+
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/accounts/password/reset/", {"email": "other@example.edu.cn"})
+    assert all(campus.user.username not in m.body for m in mail.outbox)
+    campus.user.refresh_from_db()
+    assert not campus.user.has_usable_password()
+
+
+def test_login_message_names_the_reader_not_the_internal_username(client, oidc_configured):
+    oidc_login(client, RICH_SUB)
+    client.post("/accounts/3rdparty/signup/", REGISTRATION)
+    client.post("/accounts/logout/")
+    oidc_login(client, RICH_SUB)
+    content = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "李文" in content
+    assert "sso-" not in content

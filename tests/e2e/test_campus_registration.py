@@ -57,8 +57,11 @@ def test_campus_reader_registers_waits_and_is_confirmed_by_staff(
     page.get_by_role("button", name="注册").click()
 
     expect(page.get_by_role("status")).to_contain_text("等待馆际互借处确认")
-    page.get_by_text("申请管理", exact=True).click()
-    page.get_by_role("link", name="提交申请").click()
+    # A pending reader sees the board and the profile, not the services.
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(nav.get_by_text("个人管理")).to_be_visible()
+    expect(nav.get_by_text("申请管理")).to_have_count(0)
+    page.goto("/requests/new/")
     expect(page.locator("h1")).to_have_text("暂不可用")
 
     staff = browser.new_context(base_url=live_server.url, locale="en-US")

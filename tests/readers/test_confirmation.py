@@ -116,3 +116,43 @@ def test_readers_cannot_use_the_admin(client_a, client_pending, client_anon, pen
         assert response.status_code == 302
         assert "/admin/login/" in response["Location"]
     assert Reader.objects.get(pk=pending_reader.pk).is_pending
+
+
+def test_bulk_confirm_skips_rejected_readers_with_a_warning(client_staff, staff, pending_reader):
+    reader_reject(reader=pending_reader, by=staff, reason="Duplicate")
+    response = client_staff.post(
+        CHANGELIST,
+        {"action": "confirm_selected", "_selected_action": [pending_reader.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert "was skipped" in response.content.decode()
+    pending_reader.refresh_from_db()
+    assert pending_reader.status == ReaderStatus.REJECTED
+
+
+def test_notice_without_a_title_gets_a_readable_error_in_the_admin(client_staff):
+    response = client_staff.post(
+        "/admin/readers/notice/add/",
+        {
+            "title_zh": "",
+            "title_en": "",
+            "body_zh": "x",
+            "publish_at_0": "2026-11-28",
+            "publish_at_1": "10:00:00",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Give the notice a title in Chinese or in English." in response.content.decode()
+    assert not Notice.objects.exists()
+
+
+def test_confirmation_email_declares_its_language(
+    staff, pending_reader, django_capture_on_commit_callbacks
+):
+    pending_reader.language = "en"
+    pending_reader.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        reader_confirm(reader=pending_reader, by=staff)
+    assert '<html lang="en">' in mail.outbox[0].alternatives[0].content

@@ -95,3 +95,16 @@ def test_page_has_landmarks_and_skip_link(client_anon):
     assert '<main id="main"' in content
     assert "<header" in content and "<nav" in content and "<footer" in content
     assert '<html lang="zh-Hans">' in content
+
+
+def test_pending_reader_sees_only_the_board_profile_and_pages(client_pending):
+    content = client_pending.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Profile" in content and "Help" in content and "About" in content
+    for hidden in ("Submit request", "My requests", "Legacy data", ">Account<"):
+        assert hidden not in content
+
+
+def test_staff_nav_leads_to_the_back_office(client_staff):
+    content = client_staff.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'href="/admin/"' in content
+    assert "Submit request" not in content

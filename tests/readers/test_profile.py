@@ -17,6 +17,7 @@ def form_data(reader, **changes):
         "address": reader.address,
         "postal_code": reader.postal_code,
         "institution": reader.institution,
+        "language": reader.language,
     }
     data.update(changes)
     return data

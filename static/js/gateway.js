@@ -1,0 +1,35 @@
+// Progressive enhancement only: every page works without this file.
+// The navigation's drop-down menus (<details>) close with Escape, on a click elsewhere and
+// when the keyboard focus leaves them, as menus do.
+(function () {
+  "use strict";
+  var menus = document.querySelectorAll(".main-nav details");
+  function closeAll(except) {
+    menus.forEach(function (menu) {
+      if (menu !== except) menu.removeAttribute("open");
+    });
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") return;
+    menus.forEach(function (menu) {
+      if (menu.open) {
+        menu.removeAttribute("open");
+        menu.querySelector("summary").focus();
+      }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    closeAll(event.target.closest(".main-nav details"));
+  });
+  menus.forEach(function (menu) {
+    menu.addEventListener("focusout", function (event) {
+      if (!menu.contains(event.relatedTarget)) menu.removeAttribute("open");
+    });
+  });
+  // After a failed submit, take the keyboard to the summary of what is wrong.
+  var errors = document.querySelector(".form-errors");
+  if (errors) {
+    errors.setAttribute("tabindex", "-1");
+    errors.focus();
+  }
+})();
