@@ -33,7 +33,10 @@ class Reader(models.Model):
     """A reader's profile: who they are to the ILL office, and whether staff confirmed them."""
 
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reader"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="reader",
+        verbose_name=_("user account"),
     )
     reader_type = models.CharField(_("reader type"), max_length=20, choices=ReaderType.choices)
     status = models.CharField(

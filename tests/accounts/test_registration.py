@@ -104,3 +104,9 @@ def test_same_email_as_another_reader_is_allowed(client_anon):
 def test_signed_in_reader_is_not_offered_registration(client_a):
     response = client_a.get("/accounts/signup/")
     assert response.status_code == 302
+
+
+def test_password_rules_speak_chinese_too(client_anon):
+    data = {**FORM, "password1": "Ab1!x", "password2": "Ab1!x"}
+    response = client_anon.post("/accounts/signup/", data, HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert "密码长度太短。密码必须包含至少 8 个字符。" in response.content.decode()

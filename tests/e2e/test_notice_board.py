@@ -40,6 +40,9 @@ def test_demo_reader_reads_a_pinned_notice_in_both_languages_and_logs_out(page):
     summary.focus()
     page.keyboard.press("Enter")
     expect(page.get_by_role("link", name="提交申请")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("link", name="提交申请")).to_be_hidden()
+    expect(summary).to_be_focused()
 
     page.get_by_role("button", name="关闭").click()
     page.wait_for_url("**/")
