@@ -159,3 +159,11 @@ def test_garbage_saml_response_never_fails_the_page(client, saml_configured):
     for junk in ("", "not base64 at all!", "PHhtbD48L3htbD4="):
         response = client.post(ACS, {"SAMLResponse": junk})
         assert response.status_code < 500
+
+
+def test_sp_metadata_is_published_for_the_federation(client, saml_configured):
+    response = client.get("/accounts/saml/carsi/metadata/")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "EntityDescriptor" in content
+    assert "/accounts/saml/carsi/acs/" in content
