@@ -108,3 +108,24 @@ def test_password_reset_sends_a_link(client_anon, reader_a, django_capture_on_co
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_guessing_the_old_password_on_the_change_form_is_throttled(client_a, reader_a, password):
+    from django.core.cache import cache
+
+    cache.clear()
+    new = "an-Entirely-new-passphrase-42"
+    for guess in range(5):
+        client_a.post(
+            "/accounts/password/change/",
+            {"oldpassword": f"guess-{guess}", "password1": new, "password2": new},
+        )
+    response = client_a.post(
+        "/accounts/password/change/",
+        {"oldpassword": password, "password1": new, "password2": new},
+    )
+    assert response.status_code == 429
+    assert "请稍等几分钟" in response.content.decode()
+    reader_a.user.refresh_from_db()
+    assert reader_a.user.check_password(password)
+    cache.clear()
