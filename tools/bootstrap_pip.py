@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -26,7 +27,9 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / wheel["filename"]
-        with urllib.request.urlopen(wheel["url"], timeout=120) as response:  # noqa: S310
+        # Mirrors may answer with addresses relative to the JSON document.
+        url = urllib.parse.urljoin(INDEX, wheel["url"])
+        with urllib.request.urlopen(url, timeout=120) as response:  # noqa: S310
             path.write_bytes(response.read())
         # A wheel is a zip file Python can import from: pip installs itself from its own wheel.
         return subprocess.call(  # noqa: S603
