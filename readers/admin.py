@@ -165,6 +165,10 @@ class RegistrationToConfirmAdmin(ReaderAdmin):
     def has_add_permission(self, request):
         return False
 
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {"title": _("Registrations to confirm"), **(extra_context or {})}
+        return super().changelist_view(request, extra_context)
+
 
 @admin.register(Notice)
 class NoticeAdmin(admin.ModelAdmin):
