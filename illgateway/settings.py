@@ -88,6 +88,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "illgateway.middleware.MethodNotAllowedPageMiddleware",
 ]
 
 ROOT_URLCONF = "illgateway.urls"

@@ -54,3 +54,10 @@ def test_language_switch_works_for_visitors_and_staff(client_anon, client_staff)
         response = client.post("/i18n/setlang/", {"language": "en", "next": "/help/"})
         assert response.status_code == 302
         assert "English" in client.get("/help/").content.decode()
+
+
+def test_opening_an_action_address_explains_itself(client_a):
+    response = client_a.get("/requests/1/accept-quote/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 405
+    assert "Use the button on the page" in response.content.decode()
+    assert response["Allow"] == "POST"

@@ -158,7 +158,7 @@ DEMO_REQUESTS = [
             "max_cost": "30",
             "urgency": "urgent",
         },
-        "fees": [(FeeKind.COPY, "2.70", "9 页 × 0.30")],
+        "fees": [(FeeKind.COPY, "2.70", "9 × 0.30")],
         "steps": [("in_process", {}), ("delivered", {})],
     },
 ]
