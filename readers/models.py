@@ -98,6 +98,13 @@ def _in_language(zh: str, en: str) -> str:
     return zh or en
 
 
+def _language_of(zh: str, en: str) -> str:
+    """The HTML language code of what `_in_language` shows, for its `lang` attribute."""
+    if (get_language() or "").startswith("en"):
+        return "en" if en else "zh-Hans"
+    return "zh-Hans" if zh else "en"
+
+
 class NoticeQuerySet(models.QuerySet):
     def published(self, now=None):
         now = now or timezone.now()
@@ -171,6 +178,14 @@ class Notice(models.Model):
         return _in_language(self.body_zh, self.body_en)
 
     @property
+    def title_lang(self):
+        return _language_of(self.title_zh, self.title_en)
+
+    @property
+    def body_lang(self):
+        return _language_of(self.body_zh, self.body_en)
+
+    @property
     def is_personal(self):
         return self.reader_id is not None
 
@@ -210,6 +225,10 @@ class Page(models.Model):
     @property
     def body(self):
         return _in_language(self.body_zh, self.body_en)
+
+    @property
+    def body_lang(self):
+        return _language_of(self.body_zh, self.body_en)
 
 
 class RegistrationToConfirm(Reader):

@@ -153,3 +153,9 @@ def test_database_refuses_a_notice_without_title(db):
 
     with pytest.raises(IntegrityError):
         Notice.objects.create(title_zh="", title_en="")
+
+
+def test_a_notice_shown_in_the_other_language_says_so(client_a):
+    NoticeFactory(title_zh="只有中文", title_en="", body_en="")
+    content = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'lang="zh-Hans">只有中文</a>' in content
