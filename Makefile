@@ -13,7 +13,7 @@ DEV_ENV := DEBUG=true
 DEV_IDP_PORT ?= 8001
 OIDC_PROVIDERS ?= [{"id": "campus", "label": "统一认证 Campus login (development IdP)", "server_url": "http://127.0.0.1:$(DEV_IDP_PORT)", "client_id": "ill-gateway-dev", "secret": "dev-secret"}]
 
-.PHONY: run test install migrate lint format clean
+.PHONY: run test install migrate lint format messages clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && $(VENV)/bin/python tools/bootstrap_pip.py )
@@ -51,6 +51,14 @@ lint: install
 format: install
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
+
+# Chinese catalogue: collect new msgids into locale/zh_Hans/…/django.po, translate them there,
+# then compile. Needs GNU gettext (apt-get install gettext); the compiled .mo is committed, so
+# running the portal does not.
+messages: install
+	$(DEV_ENV) $(PY) manage.py makemessages -l zh_Hans --no-obsolete \
+		--ignore=.venv --ignore=tests --ignore=tools --ignore=var --ignore=staticfiles
+	$(DEV_ENV) $(PY) manage.py compilemessages -l zh_Hans --ignore=.venv
 
 clean:
 	rm -rf $(VENV) var staticfiles
