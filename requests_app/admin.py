@@ -10,6 +10,8 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import TransitionError, allowed_transitions, request_transition
@@ -87,10 +89,16 @@ def _bulk_action(target: Status):
             )
 
     action.__name__ = f"move_to_{target.value}"
-    return admin.action(
-        description=_("Move the selected requests to: %(status)s") % {"status": target.label},
-        permissions=["change"],
-    )(action)
+    return admin.action(description=_move_description(target), permissions=["change"])(action)
+
+
+def _describe_move(target: Status) -> str:
+    return gettext("Move the selected requests to: %(status)s") % {"status": target.label}
+
+
+# Formatted each time the list is shown, in the language of the staff member looking at it,
+# not once at import time in whatever language was active then.
+_move_description = lazy(_describe_move, str)
 
 
 # Bulk moves that need no quote or date; the others are done one by one on the request's page.

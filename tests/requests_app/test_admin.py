@@ -83,3 +83,17 @@ def test_search_works_for_numbers_and_text(client_staff, query):
 def test_readers_cannot_reach_the_admin(client_a):
     ill_request = IllRequestFactory()
     assert client_a.get(transition_url(ill_request)).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("en", "Move the selected requests to: In process"), ("zh-hans", "将所选申请改为：处理中")],
+)
+def test_the_bulk_actions_are_described_in_the_staff_members_language(
+    client_staff, language, expected
+):
+    IllRequestFactory()  # the action bar shows only above a list with rows
+    response = client_staff.get(
+        reverse("admin:requests_app_illrequest_changelist"), HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert expected in response.content.decode()
