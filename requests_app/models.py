@@ -371,4 +371,8 @@ class StatusChange(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.request.number}: {self.from_status or '-'} → {self.to_status}"
+        # The admin shows this as the heading of each history row: labels, not codes.
+        to = self.get_to_status_display()
+        if self.from_status and self.from_status != self.to_status:
+            return f"{self.request.number}: {self.get_from_status_display()} → {to}"
+        return f"{self.request.number}: {to}"

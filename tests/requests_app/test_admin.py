@@ -1,5 +1,6 @@
 """Staff move requests through the lifecycle in the admin; the status is never a plain field."""
 
+import re
 from decimal import Decimal
 
 import pytest
@@ -97,3 +98,17 @@ def test_the_bulk_actions_are_described_in_the_staff_members_language(
         reverse("admin:requests_app_illrequest_changelist"), HTTP_ACCEPT_LANGUAGE=language
     )
     assert expected in response.content.decode()
+
+
+def test_the_history_rows_are_headed_with_status_labels_not_codes(client_staff, staff):
+    ill_request = IllRequestFactory(status=Status.SUBMITTED)
+    StatusChange.objects.create(request=ill_request, from_status="", to_status="submitted")
+    StatusChange.objects.create(
+        request=ill_request, actor=staff, from_status="submitted", to_status="in_process"
+    )
+    content = client_staff.get(change_url(ill_request), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    headings = re.findall(r'<td class="original">\s*<p>\s*(.*?)\s*</p>', content, re.S)
+    assert headings == [
+        f"{ill_request.number}: Submitted",
+        f"{ill_request.number}: Submitted → In process",
+    ]
