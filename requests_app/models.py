@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .validators import normalize_title
 
@@ -174,7 +175,8 @@ class IllRequest(models.Model):
     place = models.CharField(_("place of publication"), max_length=255, blank=True)
     publisher = models.CharField(_("publisher"), max_length=255, blank=True)
     year = models.CharField(_("year"), max_length=4, blank=True)
-    pages = models.CharField(_("pages"), max_length=50, blank=True)
+    # Its own msgid: the readers' Page model owns "pages" (web pages, 页面); this is 页码信息.
+    pages = models.CharField(pgettext_lazy("document", "pages"), max_length=50, blank=True)
     issn = models.CharField("ISSN", max_length=9, blank=True, db_index=True)
     isbn = models.CharField("ISBN", max_length=13, blank=True)
     doi = models.CharField("DOI", max_length=200, blank=True, db_index=True)

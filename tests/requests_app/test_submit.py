@@ -1,14 +1,16 @@
 """Submitting a request: the form, its field rules, one request per submission, numbers, e-mail."""
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core import mail
+from django.test import Client
 from django.utils import timezone
 
 from requests_app.models import FeeLine, IllRequest, Status, StatusChange
-from tests.factories import IllRequestFactory
+from tests.factories import IllRequestFactory, StaffFactory
 from tests.requests_app.conftest import worked_example
 
 pytestmark = pytest.mark.django_db
@@ -276,3 +278,27 @@ class TestDuplicateWarning:
         response = post(client_a)
         assert response.status_code == 302
         assert IllRequest.objects.count() == 1
+
+
+def _pages_labels(client, ill_request, language):
+    """The label of the pages field on the form, on the detail page and in the admin."""
+    form = client.get(SUBMIT, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    detail = client.get(ill_request.get_absolute_url(), HTTP_ACCEPT_LANGUAGE=language)
+    admin = Client()
+    admin.force_login(StaffFactory())
+    change = admin.get(
+        f"/admin/requests_app/illrequest/{ill_request.pk}/change/", HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
+    return [
+        re.search(r'<label for="id_pages">\s*([^<*]*?)\s*[<*]', form).group(1),
+        re.search(r"<dt>([^<]*)</dt><dd>94-101</dd>", detail.content.decode()).group(1),
+        re.search(r'<label for="id_pages">\s*([^<:]*?)\s*:', change).group(1),
+    ]
+
+
+def test_the_pages_field_is_labelled_pages_not_web_pages(client_a, reader_a):
+    ill_request = IllRequestFactory(reader=reader_a, pages="94-101")
+    assert _pages_labels(client_a, ill_request, "en") == ["Pages"] * 3
+    # The readers' Page model says "pages" too, meaning web pages (页面); the document's page
+    # range has its own msgid, translated as the seed's 页码信息.
+    assert "页面" not in _pages_labels(client_a, ill_request, "zh-hans")
