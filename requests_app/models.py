@@ -242,12 +242,16 @@ class IllRequest(models.Model):
             models.CheckConstraint(
                 condition=Q(origin__in=Origin.values), name="illrequest_origin_valid"
             ),
+            # The messages are what staff read in the admin when a form breaks the rule.
             models.CheckConstraint(
-                condition=Q(max_cost__gte=0), name="illrequest_max_cost_not_negative"
+                condition=Q(max_cost__gte=0),
+                name="illrequest_max_cost_not_negative",
+                violation_error_message=_("The maximum cost is 0 or more."),
             ),
             models.CheckConstraint(
                 condition=Q(quote__isnull=True) | Q(quote__gte=0),
                 name="illrequest_quote_not_negative",
+                violation_error_message=_("The quoted cost is 0 or more."),
             ),
             models.UniqueConstraint(
                 fields=["reader", "submission_token"], name="illrequest_one_per_submission"
@@ -320,7 +324,13 @@ class FeeLine(models.Model):
         verbose_name_plural = _("fee lines")
         ordering = ["created_at", "pk"]
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gte=0), name="feeline_amount_not_negative"),
+            models.CheckConstraint(
+                condition=Q(amount__gte=0),
+                name="feeline_amount_not_negative",
+                violation_error_message=_(
+                    "A fee line's amount is 0 or more; to lower a fee, change or delete its line."
+                ),
+            ),
             models.CheckConstraint(condition=Q(kind__in=FeeKind.values), name="feeline_kind_valid"),
         ]
 

@@ -112,3 +112,53 @@ def test_the_history_rows_are_headed_with_status_labels_not_codes(client_staff, 
         f"{ill_request.number}: Submitted",
         f"{ill_request.number}: Submitted → In process",
     ]
+
+
+def change_form_data(response):
+    """What the browser would post back from an admin change page, unchanged."""
+    data = {}
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        formset = inline.formset
+        forms += [formset.management_form, *formset.forms]
+    for form in forms:
+        for field in form:
+            value = field.value()
+            if value is None or value is False:
+                continue
+            data[field.html_name] = "on" if value is True else value
+    return data
+
+
+def test_a_negative_fee_line_is_refused_with_a_readable_message(client_staff):
+    ill_request = IllRequestFactory()
+    data = change_form_data(client_staff.get(change_url(ill_request)))
+    data.update(
+        {
+            "fee_lines-TOTAL_FORMS": "1",
+            "fee_lines-0-request": str(ill_request.pk),
+            "fee_lines-0-kind": "supplier",
+            "fee_lines-0-amount": "-5.00",
+        }
+    )
+    response = client_staff.post(change_url(ill_request), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "A fee line&#x27;s amount is 0 or more" in content
+    assert "feeline_amount_not_negative" not in content
+    assert not ill_request.fee_lines.exists()
+
+
+def test_a_fee_line_is_added_from_the_change_page(client_staff):
+    ill_request = IllRequestFactory()
+    data = change_form_data(client_staff.get(change_url(ill_request)))
+    data.update(
+        {
+            "fee_lines-TOTAL_FORMS": "1",
+            "fee_lines-0-request": str(ill_request.pk),
+            "fee_lines-0-kind": "supplier",
+            "fee_lines-0-amount": "5.00",
+        }
+    )
+    assert client_staff.post(change_url(ill_request), data).status_code == 302
+    assert ill_request.fee_lines.get().amount == Decimal("5.00")
