@@ -219,7 +219,7 @@ class IllRequestAdmin(admin.ModelAdmin):
                     return_date=form.cleaned_data["return_date"],
                 )
             except TransitionError as exc:
-                form.add_error(None, str(exc))
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
                 self.message_user(
                     request,

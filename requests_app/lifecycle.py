@@ -74,7 +74,15 @@ SERVICE_TYPE_ONLY = {
 
 
 class TransitionError(Exception):
-    """A status change that the lifecycle does not allow, with the reason in words."""
+    """A status change that the lifecycle does not allow, with the reason in words.
+
+    `field` names the detail the reason is about (quote, return_date, note), if any, so that a
+    form can show the reason beside that field.
+    """
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -121,10 +129,27 @@ def _check(ill_request: IllRequest, to: str, details: Details) -> None:
             _("Only a %(service)s request can become “%(to)s”.")
             % {"service": ServiceType(needed).label, "to": target.label}
         )
-    if target == S.AWAITING_COST_APPROVAL and details.quote is None:
-        raise TransitionError(_("Give the quoted cost the reader is asked to approve."))
+    if target == S.AWAITING_COST_APPROVAL:
+        if details.quote is None:
+            raise TransitionError(
+                _("Give the quoted cost the reader is asked to approve."), field="quote"
+            )
+        # SPEC 4.4: the reader is asked only about a quote above what they said they would pay;
+        # anything up to that is already agreed, and the request simply goes on.
+        if details.quote <= ill_request.max_cost:
+            raise TransitionError(
+                _(
+                    "A quote of %(quote)s yuan is not above the reader's maximum cost of "
+                    "%(max)s yuan: there is nothing for the reader to approve, go on with "
+                    "the request instead."
+                )
+                % {"quote": details.quote, "max": ill_request.max_cost},
+                field="quote",
+            )
     if target == S.ON_LOAN and details.return_date is None:
-        raise TransitionError(_("Give the date by which the reader must return the loan."))
+        raise TransitionError(
+            _("Give the date by which the reader must return the loan."), field="return_date"
+        )
 
 
 def request_transition(

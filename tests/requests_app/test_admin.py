@@ -59,6 +59,20 @@ def test_a_refused_transition_is_explained_on_the_page(client_staff):
     assert ill_request.status == "submitted"
 
 
+def test_a_quote_within_the_maximum_cost_is_refused_beside_the_quote_field(client_staff):
+    ill_request = IllRequestFactory(max_cost=Decimal("5.00"))
+    response = client_staff.post(
+        transition_url(ill_request),
+        {"to": "awaiting_cost_approval", "quote": "3.00", "visible": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    form = response.context["form"]
+    assert "not above the reader's maximum cost of 5.00 yuan" in form.errors["quote"][0]
+    ill_request.refresh_from_db()
+    assert ill_request.status == "submitted"
+
+
 def test_the_bulk_action_moves_what_it_may_and_reports_the_rest(client_staff):
     fresh = IllRequestFactory()
     done = IllRequestFactory(status=Status.CANCELLED)

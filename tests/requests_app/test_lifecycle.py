@@ -95,6 +95,37 @@ def test_a_cost_approval_needs_a_quote_and_a_loan_needs_a_return_date(staff):
         )
 
 
+@pytest.mark.parametrize("quote", ["3.00", "5.00"])
+def test_cost_approval_is_refused_for_a_quote_up_to_the_maximum_cost(staff, quote):
+    ill_request = IllRequestFactory(status=Status.IN_PROCESS, max_cost=Decimal("5.00"))
+    with pytest.raises(TransitionError, match="not above the reader's maximum cost") as raised:
+        request_transition(
+            request=ill_request, to="awaiting_cost_approval", actor=staff, quote=Decimal(quote)
+        )
+    assert raised.value.field == "quote"
+    ill_request.refresh_from_db()
+    assert (ill_request.status, ill_request.quote) == ("in_process", None)
+    assert not StatusChange.objects.exists()
+
+
+def test_cost_approval_is_asked_for_a_quote_above_the_maximum_cost(
+    staff, reader_a, django_capture_on_commit_callbacks
+):
+    reader_a.language = "en"
+    reader_a.save()
+    ill_request = IllRequestFactory(reader=reader_a, max_cost=Decimal("5.00"))
+    with django_capture_on_commit_callbacks(execute=True):
+        request_transition(
+            request=ill_request, to="awaiting_cost_approval", actor=staff, quote=Decimal("5.01")
+        )
+    ill_request.refresh_from_db()
+    assert (ill_request.status, ill_request.quote) == ("awaiting_cost_approval", Decimal("5.01"))
+    message = mail.outbox[0]
+    expected = "for 5.01 yuan, more than your maximum cost of 5.00 yuan"
+    assert expected in message.body
+    assert expected in message.alternatives[0][0]
+
+
 def test_an_unknown_status_is_refused(staff):
     with pytest.raises(TransitionError, match="not a request status"):
         request_transition(request=IllRequestFactory(), to="lost", actor=staff)
