@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -68,6 +69,8 @@ class TransitionForm(forms.Form):
         self.fields["to"].choices = [
             (value, Status(value).label) for value in allowed_transitions(ill_request)
         ]
+        # The browser's date picker offers no past day; the lifecycle refuses one anyway.
+        self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
 def _bulk_action(target: Status):

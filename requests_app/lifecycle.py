@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -146,10 +147,17 @@ def _check(ill_request: IllRequest, to: str, details: Details) -> None:
                 % {"quote": details.quote, "max": ill_request.max_cost},
                 field="quote",
             )
-    if target == S.ON_LOAN and details.return_date is None:
-        raise TransitionError(
-            _("Give the date by which the reader must return the loan."), field="return_date"
-        )
+    if target == S.ON_LOAN:
+        if details.return_date is None:
+            raise TransitionError(
+                _("Give the date by which the reader must return the loan."), field="return_date"
+            )
+        if details.return_date < timezone.localdate():
+            raise TransitionError(
+                _("The return date %(date)s has passed: give today or a later date.")
+                % {"date": details.return_date.isoformat()},
+                field="return_date",
+            )
 
 
 def request_transition(

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from readers.models import Notice
 from requests_app import lifecycle
@@ -124,6 +125,25 @@ def test_cost_approval_is_asked_for_a_quote_above_the_maximum_cost(
     expected = "for 5.01 yuan, more than your maximum cost of 5.00 yuan"
     assert expected in message.body
     assert expected in message.alternatives[0][0]
+
+
+def test_a_loan_cannot_go_out_with_a_return_date_in_the_past(staff):
+    ill_request = IllRequestFactory(service_type="loan", status=Status.IN_PROCESS)
+    with pytest.raises(TransitionError, match="2020-01-01 has passed") as raised:
+        request_transition(
+            request=ill_request, to="on_loan", actor=staff, return_date=datetime.date(2020, 1, 1)
+        )
+    assert raised.value.field == "return_date"
+    ill_request.refresh_from_db()
+    assert (ill_request.status, ill_request.return_date) == ("in_process", None)
+
+
+def test_a_loan_may_be_due_back_today(staff):
+    ill_request = IllRequestFactory(service_type="loan", status=Status.IN_PROCESS)
+    today = timezone.localdate()
+    request_transition(request=ill_request, to="on_loan", actor=staff, return_date=today)
+    ill_request.refresh_from_db()
+    assert (ill_request.status, ill_request.return_date) == ("on_loan", today)
 
 
 def test_an_unknown_status_is_refused(staff):
