@@ -6,6 +6,7 @@ from the transition page of a request or from the bulk actions of the list.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -15,7 +16,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .lifecycle import TransitionError, allowed_transitions, request_transition
+from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
 from .models import FeeLine, IllRequest, Status, StatusChange
 from .services import request_refuse_cancellation
 
@@ -44,7 +45,10 @@ class StatusChangeInline(admin.TabularInline):
 class TransitionForm(forms.Form):
     to = forms.ChoiceField(label=_("New status"))
     note = forms.CharField(
-        label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Note"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for unfilled: the reason, which the reader reads."),
     )
     visible = forms.BooleanField(
         label=_("The reader sees the note (in the history and the e-mail)"),
@@ -73,23 +77,58 @@ class TransitionForm(forms.Form):
         self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
+class ReasonForm(forms.Form):
+    """The reason a bulk move needs (unfilled), given once for all the selected requests."""
+
+    note = forms.CharField(
+        label=_("Reason (the readers read it in the history and the e-mail)"),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
+    )
+
+
+def _move_selected(modeladmin, request, queryset, target: Status, *, note: str = "") -> None:
+    done = 0
+    for ill_request in queryset:
+        try:
+            request_transition(request=ill_request, to=target, actor=request.user, note=note)
+        except TransitionError as exc:
+            modeladmin.message_user(request, str(exc), messages.WARNING)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(
+            request,
+            _("%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail.")
+            % {"count": done, "status": target.label},
+            messages.SUCCESS,
+        )
+
+
 def _bulk_action(target: Status):
     def action(modeladmin, request, queryset):
-        done = 0
-        for ill_request in queryset:
-            try:
-                request_transition(request=ill_request, to=target, actor=request.user)
-            except TransitionError as exc:
-                modeladmin.message_user(request, str(exc), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            modeladmin.message_user(
-                request,
-                _("%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail.")
-                % {"count": done, "status": target.label},
-                messages.SUCCESS,
-            )
+        if target not in NEEDS_REASON:
+            _move_selected(modeladmin, request, queryset, target)
+            return None
+        # Like Django's delete confirmation: a page of its own asks for the reason, and posts
+        # the same selection back to this action with it.
+        form = ReasonForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            _move_selected(modeladmin, request, queryset, target, note=form.cleaned_data["note"])
+            return None
+        return TemplateResponse(
+            request,
+            "admin/requests_app/illrequest/bulk_reason.html",
+            {
+                **modeladmin.admin_site.each_context(request),
+                "opts": modeladmin.opts,
+                "title": _describe_move(target),
+                "target": target,
+                "action": action.__name__,
+                "queryset": queryset,
+                "form": form,
+                "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            },
+        )
 
     action.__name__ = f"move_to_{target.value}"
     return admin.action(description=_move_description(target), permissions=["change"])(action)
@@ -104,7 +143,8 @@ def _describe_move(target: Status) -> str:
 _move_description = lazy(_describe_move, str)
 
 
-# Bulk moves that need no quote or date; the others are done one by one on the request's page.
+# Bulk moves that need no quote or date (unfilled asks for its reason on a page of its own); the
+# others are done one by one on the request's page.
 BULK_TARGETS = [
     Status.IN_PROCESS,
     Status.AWAITING_PAYMENT,

@@ -66,6 +66,8 @@ CANCELLATION_ON_REQUEST = frozenset({S.IN_PROCESS, S.AWAITING_PAYMENT})
 NOTIFY_ON_BOARD = frozenset(
     {S.AWAITING_COST_APPROVAL, S.AWAITING_PAYMENT, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.EXPIRED}
 )
+# Statuses that end a request with a reason the reader reads (SPEC 4.4: unfilled, with reason).
+NEEDS_REASON = frozenset({S.UNFILLED})
 # A status that only one service type can reach.
 SERVICE_TYPE_ONLY = {
     S.DELIVERED: ServiceType.COPY,
@@ -109,7 +111,7 @@ def allowed_transitions(ill_request: IllRequest, *, staff: bool = True) -> list[
     return result
 
 
-def _check(ill_request: IllRequest, to: str, details: Details) -> None:
+def _check(ill_request: IllRequest, to: str, details: Details, *, note: str, visible: bool) -> None:
     current = Status(ill_request.status)
     if to not in Status.values:
         raise TransitionError(_("“%(status)s” is not a request status.") % {"status": to})
@@ -158,6 +160,17 @@ def _check(ill_request: IllRequest, to: str, details: Details) -> None:
                 % {"date": details.return_date.isoformat()},
                 field="return_date",
             )
+    if target in NEEDS_REASON:
+        if not note.strip():
+            raise TransitionError(
+                _("Give the reason why the request cannot be supplied; the reader reads it."),
+                field="note",
+            )
+        if not visible:
+            raise TransitionError(
+                _("The reader must be able to read why the request cannot be supplied."),
+                field="visible",
+            )
 
 
 def request_transition(
@@ -191,7 +204,7 @@ def transition_locked(
     ill_request: IllRequest, *, to: str, actor, note: str, visible: bool, details: Details
 ) -> IllRequest:
     """The change itself, for callers that already hold the request's row lock."""
-    _check(ill_request, to, details)
+    _check(ill_request, to, details, note=note, visible=visible)
     from_status = ill_request.status
     ill_request.status = to
     ill_request.cancellation_requested = False

@@ -73,6 +73,65 @@ def test_a_quote_within_the_maximum_cost_is_refused_beside_the_quote_field(clien
     assert ill_request.status == "submitted"
 
 
+def test_unfilled_without_a_reason_is_refused_beside_the_note(client_staff):
+    ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+    response = client_staff.post(
+        transition_url(ill_request), {"to": "unfilled", "visible": "on"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 200
+    assert "reason" in response.context["form"].errors["note"][0]
+    ill_request.refresh_from_db()
+    assert ill_request.status == "in_process"
+
+
+class TestBulkUnfilled:
+    """Unfilled in bulk asks for the reason first, on a page of its own."""
+
+    def post(self, client, requests, **extra):
+        return client.post(
+            reverse("admin:requests_app_illrequest_changelist"),
+            {"action": "move_to_unfilled", "_selected_action": [r.pk for r in requests], **extra},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+
+    def test_choosing_the_action_asks_for_the_reason_and_changes_nothing(self, client_staff):
+        requests = IllRequestFactory.create_batch(2, status=Status.IN_PROCESS)
+        response = self.post(client_staff, requests)
+        assert response.status_code == 200
+        content = response.content.decode()
+        assert "The requests below become “Unfilled”" in content
+        assert '<textarea name="note"' in content
+        for ill_request in requests:
+            assert f'name="_selected_action" value="{ill_request.pk}"' in content
+            ill_request.refresh_from_db()
+            assert ill_request.status == "in_process"
+        assert not StatusChange.objects.exists()
+
+    def test_an_empty_reason_is_asked_for_again(self, client_staff):
+        ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+        response = self.post(client_staff, [ill_request], apply="1", note="  ")
+        assert response.status_code == 200
+        assert response.context["form"].errors["note"]
+        ill_request.refresh_from_db()
+        assert ill_request.status == "in_process"
+
+    def test_with_the_reason_the_requests_become_unfilled_and_the_readers_read_it(
+        self, client_staff, staff
+    ):
+        requests = IllRequestFactory.create_batch(2, status=Status.IN_PROCESS)
+        response = self.post(client_staff, requests, apply="1", note="Not held in China")
+        assert response.status_code == 302
+        for ill_request in requests:
+            ill_request.refresh_from_db()
+            assert ill_request.status == "unfilled"
+            change = ill_request.history.get()
+            assert (change.actor, change.note, change.visible_to_reader) == (
+                staff,
+                "Not held in China",
+                True,
+            )
+
+
 def test_the_bulk_action_moves_what_it_may_and_reports_the_rest(client_staff):
     fresh = IllRequestFactory()
     done = IllRequestFactory(status=Status.CANCELLED)

@@ -146,6 +146,49 @@ def test_a_loan_may_be_due_back_today(staff):
     assert (ill_request.status, ill_request.return_date) == ("on_loan", today)
 
 
+@pytest.mark.parametrize("note", ["", "   \n"])
+def test_unfilled_is_refused_without_a_reason(staff, note):
+    ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+    with pytest.raises(TransitionError, match="reason") as raised:
+        request_transition(request=ill_request, to="unfilled", actor=staff, note=note)
+    assert raised.value.field == "note"
+    ill_request.refresh_from_db()
+    assert ill_request.status == "in_process"
+    assert not StatusChange.objects.exists()
+
+
+def test_unfilled_is_refused_with_a_reason_the_reader_cannot_read(staff):
+    ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+    with pytest.raises(TransitionError, match="reader must be able to read") as raised:
+        request_transition(
+            request=ill_request,
+            to="unfilled",
+            actor=staff,
+            note="No library lends it",
+            visible=False,
+        )
+    assert raised.value.field == "visible"
+    ill_request.refresh_from_db()
+    assert ill_request.status == "in_process"
+
+
+def test_unfilled_with_a_reason_tells_the_reader_why(
+    staff, reader_a, django_capture_on_commit_callbacks
+):
+    ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+    with django_capture_on_commit_callbacks(execute=True):
+        request_transition(
+            request=ill_request, to="unfilled", actor=staff, note="No library lends it"
+        )
+    change = StatusChange.objects.get()
+    assert (change.to_status, change.note, change.visible_to_reader) == (
+        "unfilled",
+        "No library lends it",
+        True,
+    )
+    assert "No library lends it" in mail.outbox[0].body
+
+
 def test_an_unknown_status_is_refused(staff):
     with pytest.raises(TransitionError, match="not a request status"):
         request_transition(request=IllRequestFactory(), to="lost", actor=staff)
