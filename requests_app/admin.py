@@ -8,6 +8,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db.models import BLANK_CHOICE_DASH
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -43,6 +44,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 class TransitionForm(forms.Form):
+    # Starts empty: saving must never apply a status that staff did not pick themselves.
     to = forms.ChoiceField(label=_("New status"))
     note = forms.CharField(
         label=_("Note"),
@@ -70,8 +72,10 @@ class TransitionForm(forms.Form):
 
     def __init__(self, *args, ill_request, **kwargs):
         super().__init__(*args, **kwargs)
+        self.allowed = allowed_transitions(ill_request)
         self.fields["to"].choices = [
-            (value, Status(value).label) for value in allowed_transitions(ill_request)
+            *BLANK_CHOICE_DASH,
+            *((value, Status(value).label) for value in self.allowed),
         ]
         # The browser's date picker offers no past day; the lifecycle refuses one anyway.
         self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
@@ -244,12 +248,29 @@ class IllRequestAdmin(admin.ModelAdmin):
         ill_request = get_object_or_404(IllRequest, pk=pk)
         if not self.has_change_permission(request, ill_request):
             raise PermissionDenied
-        initial = {"to": request.GET.get("to")} if request.GET.get("to") else {}
         form = TransitionForm(
-            request.POST if request.method == "POST" else None,
-            initial=initial,
-            ill_request=ill_request,
+            request.POST if request.method == "POST" else None, ill_request=ill_request
         )
+        # The change page's buttons name the status to preselect. One that is not allowed from
+        # here (the request moved on meanwhile, or a hand-made address) preselects nothing:
+        # choosing another status in its place would have Save do what nobody asked for.
+        asked = request.GET.get("to", "")
+        if asked in form.allowed:
+            form.initial["to"] = asked
+        elif asked and request.method != "POST":
+            self.message_user(
+                request,
+                _(
+                    "Request %(number)s cannot go from “%(from)s” to “%(to)s”: "
+                    "nothing is preselected, choose the new status below."
+                )
+                % {
+                    "number": ill_request.number,
+                    "from": ill_request.get_status_display(),
+                    "to": Status(asked).label if asked in Status.values else asked,
+                },
+                messages.WARNING,
+            )
         if request.method == "POST" and form.is_valid():
             try:
                 request_transition(

@@ -1,5 +1,6 @@
 """Staff move requests through the lifecycle in the admin; the status is never a plain field."""
 
+import datetime
 import re
 from decimal import Decimal
 
@@ -33,6 +34,60 @@ def test_saving_the_change_form_does_not_change_the_status(client_staff):
     ill_request = IllRequestFactory()
     response = client_staff.get(change_url(ill_request))
     assert "status" not in response.context["adminform"].form.fields
+
+
+def selected_status(response):
+    return re.findall(r'<option value="([^"]*)" selected>', response.content.decode())
+
+
+class TestTheStatusIsChosenExplicitly:
+    """The transition page never saves a status that staff did not pick."""
+
+    def test_a_button_preselects_the_status_it_names(self, client_staff):
+        ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+        response = client_staff.get(transition_url(ill_request) + "?to=delivered")
+        assert selected_status(response) == ["delivered"]
+        assert not list(response.context["messages"])
+
+    def test_without_a_status_in_the_address_nothing_is_preselected(self, client_staff):
+        ill_request = IllRequestFactory(status=Status.IN_PROCESS)
+        response = client_staff.get(transition_url(ill_request))
+        assert selected_status(response) == [""]
+
+    @pytest.mark.parametrize(
+        ("asked", "shown"),
+        [("on_loan", "“On loan”"), ("lost", "“lost”"), ("submitted", "“Submitted”")],
+    )
+    def test_a_status_not_allowed_from_here_warns_and_preselects_nothing(
+        self, client_staff, asked, shown
+    ):
+        ill_request = IllRequestFactory(
+            service_type="loan", status=Status.ON_LOAN, return_date=datetime.date(2030, 1, 31)
+        )
+        response = client_staff.get(
+            transition_url(ill_request) + f"?to={asked}", HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert selected_status(response) == [""]
+        [warning] = response.context["messages"]
+        assert warning.level_tag == "warning"
+        assert f"cannot go from “On loan” to {shown}" in warning.message
+        assert "nothing is preselected" in response.content.decode()
+
+    def test_saving_without_choosing_changes_nothing(self, client_staff):
+        ill_request = IllRequestFactory(
+            service_type="loan", status=Status.ON_LOAN, return_date=datetime.date(2030, 1, 31)
+        )
+        # What the browser sends from the page opened with ?to=on_loan: no status chosen.
+        response = client_staff.post(
+            transition_url(ill_request) + "?to=on_loan",
+            {"note": "Renewed by phone", "visible": "on"},
+            HTTP_ACCEPT_LANGUAGE="en",
+        )
+        assert response.status_code == 200
+        assert response.context["form"].errors["to"] == ["This field is required."]
+        ill_request.refresh_from_db()
+        assert ill_request.status == "on_loan"
+        assert not StatusChange.objects.exists()
 
 
 def test_the_transition_page_changes_the_status_with_a_note(client_staff, staff):
