@@ -220,11 +220,24 @@ class IllRequestAdmin(admin.ModelAdmin):
         description=_("Refuse the cancellation the reader asked for"), permissions=["change"]
     )
     def refuse_cancellation(self, request, queryset):
+        done = 0
         for ill_request in queryset:
             try:
                 request_refuse_cancellation(request=ill_request, actor=request.user)
             except TransitionError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
+            else:
+                done += 1
+        if done:
+            self.message_user(
+                request,
+                _(
+                    "Cancellation refused for %(count)d request(s): they go on as before; "
+                    "the readers are told by e-mail."
+                )
+                % {"count": done},
+                messages.SUCCESS,
+            )
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

@@ -202,6 +202,26 @@ def test_the_bulk_action_moves_what_it_may_and_reports_the_rest(client_staff):
     assert "final" in response.content.decode()
 
 
+def test_refusing_a_cancellation_confirms_what_was_done(client_staff, reader_a):
+    asked = IllRequestFactory(status=Status.IN_PROCESS, cancellation_requested=True)
+    not_asked = IllRequestFactory(status=Status.IN_PROCESS)
+    response = client_staff.post(
+        reverse("admin:requests_app_illrequest_changelist"),
+        {"action": "refuse_cancellation", "_selected_action": [asked.pk, not_asked.pk]},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    shown = [(m.level_tag, m.message) for m in response.context["messages"]]
+    assert (
+        "success",
+        "Cancellation refused for 1 request(s): they go on as before; "
+        "the readers are told by e-mail.",
+    ) in shown
+    assert ("warning", f"Nobody asked to cancel request {not_asked.number}.") in shown
+    asked.refresh_from_db()
+    assert (asked.status, asked.cancellation_requested) == ("in_process", False)
+
+
 @pytest.mark.parametrize("query", ["Interlending", "0264-1615", "nothing-matches", "12345"])
 def test_search_works_for_numbers_and_text(client_staff, query):
     IllRequestFactory(number=12345)
