@@ -32,9 +32,14 @@ class FeeLineInline(admin.TabularInline):
 class StatusChangeInline(admin.TabularInline):
     model = StatusChange
     extra = 0
-    fields = ["at", "actor", "from_status", "to_status", "note", "visible_to_reader"]
+    fields = ["at", "actor", "from_status", "to_status", "text", "visible_to_reader"]
     readonly_fields = fields
     can_delete = False
+
+    @admin.display(description=_("Note"))
+    def text(self, obj):
+        # The system's words in the staff member's language, then the note as typed.
+        return obj.text
 
     def has_add_permission(self, request, obj=None):
         return False

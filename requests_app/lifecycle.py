@@ -201,9 +201,22 @@ def request_transition(
 
 
 def transition_locked(
-    ill_request: IllRequest, *, to: str, actor, note: str, visible: bool, details: Details
+    ill_request: IllRequest,
+    *,
+    to: str,
+    actor,
+    note: str,
+    visible: bool,
+    details: Details,
+    event: str = "",
+    params: dict | None = None,
 ) -> IllRequest:
-    """The change itself, for callers that already hold the request's row lock."""
+    """The change itself, for callers that already hold the request's row lock.
+
+    `note` is staff's own text; `event` and `params` what the system says (models.Event), which
+    is written out in each viewer's language when shown.
+    """
+    note = note.strip()
     _check(ill_request, to, details, note=note, visible=visible)
     from_status = ill_request.status
     ill_request.status = to
@@ -216,27 +229,30 @@ def transition_locked(
         ill_request.return_date = details.return_date
         fields.append("return_date")
     ill_request.save(update_fields=fields)
-    StatusChange.objects.create(
+    change = StatusChange.objects.create(
         request=ill_request,
         actor=actor,
         from_status=from_status,
         to_status=to,
-        note=note.strip(),
+        note=note,
+        event=event,
+        params=params or {},
         visible_to_reader=visible,
     )
-    _tell_reader(ill_request, note=note.strip() if visible else "")
+    tell_reader(ill_request, change=change)
     return ill_request
 
 
-def record_event(ill_request: IllRequest, *, actor, note: str, visible: bool = True) -> None:
+def record_event(ill_request: IllRequest, *, actor, event: str, note: str = "") -> StatusChange:
     """A history entry that does not change the status (a cancellation asked for, say)."""
-    StatusChange.objects.create(
+    return StatusChange.objects.create(
         request=ill_request,
         actor=actor,
         from_status=ill_request.status,
         to_status=ill_request.status,
-        note=note,
-        visible_to_reader=visible,
+        event=event,
+        note=note.strip(),
+        visible_to_reader=True,
     )
 
 
@@ -251,33 +267,39 @@ NOTICE_BODY_WITH_NOTE = gettext_noop(
 )
 
 
-class _StatusLabel:
-    """The status label, translated when the notice text is formatted in each language."""
+class _InLanguage:
+    """Text that is written out when the notice is formatted, once in each language."""
 
-    def __init__(self, status):
-        self.status = Status(status)
+    def __init__(self, render):
+        self.render = render
 
     def __str__(self):
-        return str(self.status.label)
+        return str(self.render())
 
 
-def _tell_reader(ill_request: IllRequest, *, note: str) -> None:
+def tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
+    """E-mail the reader about `change` (and leave a notice when the status needs them).
+
+    The e-mail is rendered in the reader's language, the notice in both: the change's text is
+    written out in each, never stored in one.
+    """
     reader = ill_request.reader
     send_email(
         "request_status_changed",
         to=ill_request.contact_email or reader.email,
-        context={"ill_request": ill_request, "note": note},
+        context={"ill_request": ill_request, "change": change},
         language=reader.language,
     )
-    if ill_request.status in NOTIFY_ON_BOARD:
+    if ill_request.status in NOTIFY_ON_BOARD and change.from_status != change.to_status:
+        shows_note = change.visible_to_reader and (change.note or change.event)
         notice_to_reader(
             reader=reader,
             title=NOTICE_TITLE,
-            body=NOTICE_BODY_WITH_NOTE if note else NOTICE_BODY,
+            body=NOTICE_BODY_WITH_NOTE if shows_note else NOTICE_BODY,
             params={
                 "number": ill_request.number,
-                "status": _StatusLabel(ill_request.status),
+                "status": _InLanguage(lambda: Status(ill_request.status).label),
                 "title": ill_request.article_title or ill_request.publication_title,
-                "note": note,
+                "note": _InLanguage(lambda: change.text if shows_note else ""),
             },
         )

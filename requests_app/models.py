@@ -338,6 +338,25 @@ class FeeLine(models.Model):
         return f"{self.get_kind_display()} {self.amount}"
 
 
+class Event(models.TextChoices):
+    """What the gateway itself writes in a request's history.
+
+    Stored as the code, with its `params`; the label is the message, translated only when it is
+    shown, so that every viewer reads it in their own language (the reader on the page and in
+    the e-mail, staff in the admin). Staff's own notes are stored and shown as typed.
+    """
+
+    READER_CANCELLED = "reader_cancelled", _("Cancelled by the reader.")
+    CANCELLATION_ASKED = "cancellation_asked", _("The reader asked the ILL office to cancel.")
+    CANCELLATION_REFUSED = (
+        "cancellation_refused",
+        _("The ILL office goes on with the request; it was too late to cancel."),
+    )
+    QUOTE_ACCEPTED = "quote_accepted", _("The reader accepted the quoted cost of %(quote)s yuan.")
+    QUOTE_DECLINED = "quote_declined", _("The reader declined the quoted cost.")
+    EXPIRED = "expired", _("Not processed by the valid-until date %(date)s.")
+
+
 class StatusChangeQuerySet(models.QuerySet):
     def visible_to_reader(self):
         return self.filter(visible_to_reader=True)
@@ -363,7 +382,10 @@ class StatusChange(models.Model):
         _("from status"), max_length=30, choices=Status.choices, blank=True
     )
     to_status = models.CharField(_("to status"), max_length=30, choices=Status.choices)
+    # Staff's note, as typed; what the system says is in `event` (see `text`).
     note = models.TextField(_("note"), blank=True)
+    event = models.CharField(_("event"), max_length=30, blank=True, editable=False)
+    params = models.JSONField(_("event details"), default=dict, blank=True, editable=False)
     visible_to_reader = models.BooleanField(_("visible to the reader"), default=True)
 
     objects = StatusChangeQuerySet.as_manager()
@@ -380,6 +402,10 @@ class StatusChange(models.Model):
                 condition=Q(from_status="") | Q(from_status__in=Status.values),
                 name="statuschange_from_status_valid",
             ),
+            models.CheckConstraint(
+                condition=Q(event="") | Q(event__in=Event.values),
+                name="statuschange_event_valid",
+            ),
         ]
 
     def __str__(self):
@@ -388,3 +414,14 @@ class StatusChange(models.Model):
         if self.from_status and self.from_status != self.to_status:
             return f"{self.request.number}: {self.get_from_status_display()} → {to}"
         return f"{self.request.number}: {to}"
+
+    @property
+    def text(self) -> str:
+        """The note as the viewer reads it: the system's words in the active language, then
+        staff's note as typed."""
+        parts = []
+        if self.event:
+            parts.append(str(Event(self.event).label) % self.params)
+        if self.note:
+            parts.append(self.note)
+        return "\n".join(parts)

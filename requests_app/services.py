@@ -11,7 +11,6 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, override
 
 from illgateway.mail import send_email
 
@@ -22,9 +21,11 @@ from .lifecycle import (
     TransitionError,
     record_event,
     request_transition,
+    tell_reader,
     transition_locked,
 )
 from .models import (
+    Event,
     FeeKind,
     FeeLine,
     IllRequest,
@@ -160,12 +161,6 @@ def request_duplicates(*, reader, data: dict, exclude_token: str = ""):
     return matches.order_by("-number")
 
 
-def _note(locked: IllRequest, message: str, **params) -> str:
-    """A history note in the reader's language (staff read both)."""
-    with override(locked.reader.language):
-        return _(message) % params if params else _(message)
-
-
 def _locked(ill_request: IllRequest) -> IllRequest:
     return IllRequest.objects.select_for_update().select_related("reader").get(pk=ill_request.pk)
 
@@ -189,9 +184,10 @@ def request_cancel(*, request: IllRequest, actor) -> IllRequest:
             locked,
             to=Status.CANCELLED,
             actor=actor,
-            note=_note(locked, gettext_noop("Cancelled by the reader.")),
+            note="",
             visible=True,
             details=Details(),
+            event=Event.READER_CANCELLED,
         )
 
 
@@ -208,11 +204,7 @@ def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
             return locked
         locked.cancellation_requested = True
         locked.save(update_fields=["cancellation_requested", "updated_at"])
-        record_event(
-            locked,
-            actor=actor,
-            note=_note(locked, gettext_noop("The reader asked the ILL office to cancel.")),
-        )
+        record_event(locked, actor=actor, event=Event.CANCELLATION_ASKED)
         return locked
 
 
@@ -226,21 +218,8 @@ def request_refuse_cancellation(*, request: IllRequest, actor, note: str = "") -
             )
         locked.cancellation_requested = False
         locked.save(update_fields=["cancellation_requested", "updated_at"])
-        record_event(
-            locked,
-            actor=actor,
-            note=note
-            or _note(
-                locked,
-                gettext_noop("The ILL office goes on with the request; it was too late to cancel."),
-            ),
-        )
-        send_email(
-            "request_status_changed",
-            to=locked.contact_email or locked.reader.email,
-            context={"ill_request": locked, "note": note or ""},
-            language=locked.reader.language,
-        )
+        change = record_event(locked, actor=actor, event=Event.CANCELLATION_REFUSED, note=note)
+        tell_reader(locked, change=change)
         return locked
 
 
@@ -261,13 +240,12 @@ def request_accept_quote(*, request: IllRequest, actor) -> IllRequest:
             locked,
             to=Status.IN_PROCESS,
             actor=actor,
-            note=_note(
-                locked,
-                gettext_noop("The reader accepted the quoted cost of %(quote)s yuan."),
-                quote=locked.quote if locked.quote is not None else Decimal("0.00"),
-            ),
+            note="",
             visible=True,
             details=Details(),
+            event=Event.QUOTE_ACCEPTED,
+            # JSON has no decimals: the amount is kept as the text it is shown as.
+            params={"quote": str(locked.quote if locked.quote is not None else Decimal("0.00"))},
         )
 
 
@@ -280,9 +258,10 @@ def request_decline_quote(*, request: IllRequest, actor) -> IllRequest:
             locked,
             to=Status.CANCELLED,
             actor=actor,
-            note=_note(locked, gettext_noop("The reader declined the quoted cost.")),
+            note="",
             visible=True,
             details=Details(),
+            event=Event.QUOTE_DECLINED,
         )
 
 
@@ -310,13 +289,11 @@ def request_expire_due(*, today) -> list[int]:
                 locked,
                 to=Status.EXPIRED,
                 actor=None,
-                note=_note(
-                    locked,
-                    gettext_noop("Not processed by the valid-until date %(date)s."),
-                    date=locked.valid_until.isoformat(),
-                ),
+                note="",
                 visible=True,
                 details=Details(),
+                event=Event.EXPIRED,
+                params={"date": locked.valid_until.isoformat()},
             )
             expired.append(locked.number)
     return expired

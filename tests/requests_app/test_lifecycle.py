@@ -358,7 +358,7 @@ class TestQuote:
         client_a.post(reverse("request_accept_quote", args=[quoted.number]))
         quoted.refresh_from_db()
         assert quoted.status == Status.IN_PROCESS
-        assert "45.50" in quoted.history.last().note
+        assert "45.50" in quoted.history.last().text
 
     def test_declining_cancels(self, client_a, quoted):
         client_a.post(reverse("request_decline_quote", args=[quoted.number]))
