@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -17,7 +18,7 @@ from django.utils.translation import gettext_noop
 from illgateway.mail import send_email
 from readers.services import notice_to_reader
 
-from .models import IllRequest, ServiceType, Status, StatusChange
+from .models import FeeKind, FeeLine, IllRequest, ServiceType, Status, StatusChange
 
 S = Status
 
@@ -66,6 +67,10 @@ CANCELLATION_ON_REQUEST = frozenset({S.IN_PROCESS, S.AWAITING_PAYMENT})
 NOTIFY_ON_BOARD = frozenset(
     {S.AWAITING_COST_APPROVAL, S.AWAITING_PAYMENT, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.EXPIRED}
 )
+# A request that ends from these statuses was never worked on: the urgent surcharge (charged
+# for faster work) is not due, and its fee line goes when the request is cancelled or expires.
+NOTHING_DONE_YET = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
+ENDS_UNSERVED = frozenset({S.CANCELLED, S.EXPIRED})
 # Statuses that end a request with a reason the reader reads (SPEC 4.4: unfilled, with reason).
 NEEDS_REASON = frozenset({S.UNFILLED})
 # A status that only one service type can reach.
@@ -74,6 +79,9 @@ SERVICE_TYPE_ONLY = {
     S.ON_LOAN: ServiceType.LOAN,
     S.RETURNED: ServiceType.LOAN,
 }
+
+
+CENT = Decimal("0.01")
 
 
 class TransitionError(Exception):
@@ -229,6 +237,11 @@ def transition_locked(
         ill_request.return_date = details.return_date
         fields.append("return_date")
     ill_request.save(update_fields=fields)
+    params = dict(params or {})
+    if to in ENDS_UNSERVED and from_status in NOTHING_DONE_YET:
+        waived = _drop_urgent_surcharge(ill_request)
+        if waived:
+            params["surcharge_waived"] = str(waived)
     change = StatusChange.objects.create(
         request=ill_request,
         actor=actor,
@@ -236,11 +249,24 @@ def transition_locked(
         to_status=to,
         note=note,
         event=event,
-        params=params or {},
+        params=params,
         visible_to_reader=visible,
     )
     tell_reader(ill_request, change=change)
     return ill_request
+
+
+def _drop_urgent_surcharge(ill_request: IllRequest) -> Decimal:
+    """Delete the request's urgent-surcharge lines; return what they came to (0 without any).
+
+    Deleted rather than marked void: the total fee is the plain sum of the lines everywhere
+    (the list, the detail page, the charge on delivery). The history entry of the change keeps
+    the amount that was not charged.
+    """
+    lines = FeeLine.objects.filter(request=ill_request, kind=FeeKind.URGENT)
+    amount = lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    lines.delete()
+    return amount.quantize(CENT)  # SQLite's sum drops the scale: 10, not 10.00
 
 
 def record_event(ill_request: IllRequest, *, actor, event: str, note: str = "") -> StatusChange:

@@ -357,6 +357,10 @@ class Event(models.TextChoices):
     EXPIRED = "expired", _("Not processed by the valid-until date %(date)s.")
 
 
+# Said after the event of a change that waived the urgent surcharge (params["surcharge_waived"]).
+SURCHARGE_WAIVED = _("The urgent surcharge of %(surcharge_waived)s yuan is not charged.")
+
+
 class StatusChangeQuerySet(models.QuerySet):
     def visible_to_reader(self):
         return self.filter(visible_to_reader=True)
@@ -422,6 +426,8 @@ class StatusChange(models.Model):
         parts = []
         if self.event:
             parts.append(str(Event(self.event).label) % self.params)
+        if "surcharge_waived" in self.params:
+            parts.append(str(SURCHARGE_WAIVED) % self.params)
         if self.note:
             parts.append(self.note)
         return "\n".join(parts)

@@ -4,6 +4,7 @@
 import re
 
 from django.db import migrations
+from django.db.models import Q
 
 # The texts as they were written: the English msgid and its Chinese, as the catalogue had them.
 # Kept here, not looked up in the catalogue, so that the migration means the same thing later.
@@ -27,6 +28,11 @@ TEXTS = {
         "在有效时间 %(date)s 之前未被处理。",
     ),
 }
+# Added after the event when the change waived the urgent surcharge (nothing to convert forward).
+SURCHARGE_WAIVED = (
+    "The urgent surcharge of %(surcharge_waived)s yuan is not charged.",
+    "加急费 %(surcharge_waived)s 元不予收取。",
+)
 PARAM_PATTERNS = {"quote": r"(?P<quote>\d+(?:\.\d+)?)", "date": r"(?P<date>\d{4}-\d{2}-\d{2})"}
 # The status an event leaves the request in; None: the status stays as it was.
 TO_STATUS = {
@@ -85,18 +91,18 @@ def events_to_notes(apps, schema_editor):
     """Back to text, in the reader's language, as the notes were written before."""
     StatusChange = apps.get_model("requests_app", "StatusChange")
     changed = []
+    with_words = ~Q(event="") | Q(params__has_key="surcharge_waived")
     for change in (
-        StatusChange.objects.exclude(event="").select_related("request__reader").iterator()
+        StatusChange.objects.filter(with_words).select_related("request__reader").iterator()
     ):
-        if change.event == "cancellation_refused" and change.note:
-            text = change.note  # staff's words replaced the system's
-        else:
-            english, chinese = TEXTS[change.event]
-            language = change.request.reader.language or "zh-hans"
-            text = (english if language.startswith("en") else chinese) % change.params
-            if change.note:
-                text = f"{text}\n{change.note}"
-        change.note = text
+        # A refusal with staff's words had only those words: the note stays as it is.
+        if not (change.event == "cancellation_refused" and change.note):
+            chinese = not (change.request.reader.language or "zh-hans").startswith("en")
+            texts = [TEXTS[change.event]] if change.event else []
+            if "surcharge_waived" in change.params:
+                texts.append(SURCHARGE_WAIVED)
+            parts = [text[chinese] % change.params for text in texts]
+            change.note = "\n".join([*parts, change.note] if change.note else parts)
         change.event = ""
         change.params = {}
         changed.append(change)

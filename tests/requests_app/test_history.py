@@ -198,6 +198,14 @@ class TestTheMigration:
             ),
         ]
         before = {row.pk: row.note for row, *_ in rows}
+        # Written after 0004 (no text to convert): its reverse spells out the waived surcharge.
+        waived = StatusChange.objects.create(
+            request=zh,
+            from_status="submitted",
+            to_status="cancelled",
+            event="reader_cancelled",
+            params={"surcharge_waived": "10.00"},
+        )
 
         self.migration.notes_to_events(apps, None)
         for row, event, params, note in rows:
@@ -208,3 +216,9 @@ class TestTheMigration:
         for row, *_ in rows:
             row.refresh_from_db()
             assert (row.event, row.params, row.note) == ("", {}, before[row.pk])
+        waived.refresh_from_db()
+        assert (waived.event, waived.params, waived.note) == (
+            "",
+            {},
+            "读者已取消。\n加急费 10.00 元不予收取。",
+        )
