@@ -54,7 +54,6 @@ def _render_form(request, form, *, duplicates=(), copied_from=None):
             "form": form,
             "duplicates": duplicates,
             "copied_from": copied_from,
-            "surcharge": settings.URGENT_SURCHARGE,
         },
     )
 

@@ -61,6 +61,20 @@ def test_the_form_shows_the_urgent_surcharge_before_submitting(client_a, setting
     assert "12.50 yuan extra" in content
 
 
+def test_the_urgent_and_maximum_cost_notes_sit_beside_their_fields_only(client_a, settings):
+    settings.URGENT_SURCHARGE = Decimal("12.50")
+    content = client_a.get(SUBMIT, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # From the group's legend to the next group's (the urgency's radios are a fieldset too).
+    start = content.index("<legend>ILL options</legend>")
+    ill_group = content[start : content.index("<legend>Contact</legend>")]
+    urgency = ill_group.index('id="id_urgency')
+    user_reference = ill_group.index('for="id_user_reference"')
+    assert ill_group.count("12.50 yuan") == 1
+    assert urgency < ill_group.index("12.50 yuan") < user_reference
+    assert ill_group.count("the most you will pay") == 1
+    assert ill_group.index("the most you will pay") < urgency
+
+
 def test_the_contact_block_is_prefilled_from_the_profile(client_a, reader_a):
     form = client_a.get(SUBMIT).context["form"]
     assert form["contact_email"].value() == reader_a.email
