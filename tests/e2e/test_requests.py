@@ -1,11 +1,12 @@
 """Request journeys: the seed's worked example submitted, listed and cancelled; an OpenURL
-arriving while logged out, through login, into the prefilled form."""
+arriving while logged out, through login, into the prefilled form; staff's status buttons."""
 
+import pytest
 from playwright.sync_api import expect
 
 from requests_app.models import IllRequest
 from tests.e2e.conftest import log_in
-from tests.factories import PASSWORD, ReaderFactory
+from tests.factories import PASSWORD, IllRequestFactory, ReaderFactory, StaffFactory
 
 
 def test_a_reader_submits_the_worked_example_sees_it_listed_and_cancels_it(page):
@@ -71,3 +72,39 @@ def test_an_openurl_opened_while_logged_out_leads_through_login_to_the_prefilled
     expect(page.locator("#id_volume_issue")).to_have_value("32(2)")
     expect(page.locator("#id_pages")).to_have_value("94-101")
     assert not IllRequest.objects.exists()
+
+
+def _overlap(a, b):
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_the_status_buttons_leave_the_admin_heading_readable(page, language):
+    StaffFactory(username="ill-staff")
+    ill_request = IllRequestFactory(status="submitted")  # the status with the most next steps
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.set_extra_http_headers({"Accept-Language": language})
+    page.goto("/admin/login/")
+    page.locator("#id_username").fill("ill-staff")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("#login-form [type=submit]").click()
+    page.wait_for_url("**/admin/")
+
+    page.goto(f"/admin/requests_app/illrequest/{ill_request.pk}/change/")
+    buttons = page.locator("a[href*='/transition/?to=']")
+    expect(buttons).to_have_count(6)
+    headings = [page.locator("#content > h1"), page.locator("#content > h2")]
+    for heading in headings:
+        expect(heading).to_be_visible()
+    for button in buttons.all():
+        box = button.bounding_box()
+        for heading in headings:
+            assert not _overlap(box, heading.bounding_box()), button.inner_text()
+    buttons.first.click()
+    page.wait_for_url("**/transition/?to=in_process")
+    expect(page.locator("#id_to")).to_have_value("in_process")
