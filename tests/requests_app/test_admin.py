@@ -128,6 +128,14 @@ def test_a_quote_within_the_maximum_cost_is_refused_beside_the_quote_field(clien
     assert ill_request.status == "submitted"
 
 
+def test_the_transition_page_says_which_fields_which_status_needs(client_staff):
+    ill_request = IllRequestFactory()
+    content = client_staff.get(transition_url(ill_request), HTTP_ACCEPT_LANGUAGE="en")
+    assert '<div class="help" id="id_note_helptext"><div>Required for unfilled' in (
+        content.content.decode()
+    )
+
+
 def test_unfilled_without_a_reason_is_refused_beside_the_note(client_staff):
     ill_request = IllRequestFactory(status=Status.IN_PROCESS)
     response = client_staff.post(
