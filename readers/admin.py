@@ -8,7 +8,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
-from .services import ReaderStateError, reader_confirm, reader_reject
+from .services import ReaderStateError, reader_confirm, reader_reject, reader_update_profile
 
 
 class RejectionForm(forms.Form):
@@ -27,6 +27,9 @@ class ReaderAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "created_at", "decided_at", "decided_by", "rejection_reason"]
     actions = ["confirm_selected", "reject_selected"]
     change_form_template = "admin/readers/reader/change_form.html"
+
+    def save_model(self, request, obj, form, change):
+        reader_update_profile(form=form)
 
     @admin.display(description=_("username"), ordering="user__username")
     def username(self, obj):

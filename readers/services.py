@@ -29,6 +29,30 @@ class ReaderStateError(Exception):
     """A confirmation or rejection that the reader's current status does not allow."""
 
 
+def _sync_account_email(user, email: str) -> None:
+    """Make `email` the account's only address: the one password resets go to.
+
+    allauth looks accounts up by its own e-mail records; an address the reader gave up must not
+    keep reaching the account.
+    """
+    from allauth.account.models import EmailAddress
+
+    if user.email != email:
+        user.email = email
+        user.save(update_fields=["email"])
+    EmailAddress.objects.filter(user=user).exclude(email__iexact=email).delete()
+    if email and not EmailAddress.objects.filter(user=user, email__iexact=email).exists():
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
+
+
+@transaction.atomic
+def reader_update_profile(*, form) -> Reader:
+    """Save the profile form (by the reader or by staff), keeping the login e-mail in step."""
+    reader = form.save()
+    _sync_account_email(reader.user, reader.email)
+    return reader
+
+
 @transaction.atomic
 def reader_register(*, user, reader_type, profile: dict, language: str) -> Reader:
     """Create the pending reader profile of a newly registered user."""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from .decorators import confirmed_reader_required, reader_required
 from .forms import ReaderProfileForm
 from .models import Notice, Page, PageSlug
+from .services import reader_update_profile
 
 
 def home(request):
@@ -58,10 +59,7 @@ def profile(request):
         request.POST or None, instance=reader, fixed_identity=reader.is_confirmed
     )
     if request.method == "POST" and form.is_valid():
-        form.save()
-        if request.user.email != reader.email:
-            request.user.email = reader.email
-            request.user.save(update_fields=["email"])
+        reader_update_profile(form=form)
         messages.success(request, _("Your profile has been saved."))
         return redirect("profile")
     return render(request, "readers/profile.html", {"form": form, "profile": reader})

@@ -129,3 +129,40 @@ def test_guessing_the_old_password_on_the_change_form_is_throttled(client_a, rea
     reader_a.user.refresh_from_db()
     assert reader_a.user.check_password(password)
     cache.clear()
+
+
+def test_after_an_email_change_password_resets_go_only_to_the_new_address(
+    client_a, reader_a, client_anon, django_capture_on_commit_callbacks
+):
+    from allauth.account.models import EmailAddress
+    from django.core import mail
+
+    EmailAddress.objects.create(user=reader_a.user, email=reader_a.email, primary=True)
+    old = reader_a.email
+    client_a.post("/profile/", form_data(reader_a, email="new-address@example.org"))
+    reader_a.refresh_from_db()
+    assert reader_a.user.email == "new-address@example.org"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client_anon.post("/accounts/password/reset/", {"email": old})
+    # At most allauth's "no account with this address" notice: no reset link.
+    assert all("/accounts/password/reset/key/" not in m.body for m in mail.outbox)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_anon.post("/accounts/password/reset/", {"email": "new-address@example.org"})
+    assert [m.to for m in mail.outbox] == [["new-address@example.org"]]
+    assert "/accounts/password/reset/key/" in mail.outbox[0].body
+
+
+def test_staff_changing_a_readers_email_moves_the_login_email_too(client_staff, reader_a):
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=reader_a.user, email=reader_a.email, primary=True)
+    data = {**form_data(reader_a, email="staff-set@example.org"), "user": reader_a.user.pk}
+    data["reader_type"] = reader_a.reader_type
+    data["campus_id"] = ""
+    response = client_staff.post(f"/admin/readers/reader/{reader_a.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert list(
+        EmailAddress.objects.filter(user=reader_a.user).values_list("email", flat=True)
+    ) == ["staff-set@example.org"]
