@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
 from .models import FeeLine, IllRequest, Status, StatusChange
-from .services import request_refuse_cancellation
+from .services import REQUEST_FIELDS, request_refuse_cancellation
 
 
 class FeeLineInline(admin.TabularInline):
@@ -243,6 +243,21 @@ class IllRequestAdmin(admin.ModelAdmin):
                 % {"count": done},
                 messages.SUCCESS,
             )
+
+    def save_model(self, request, obj, form, change):
+        """Write only the fields staff changed on this form, and only the reader's details.
+
+        Django's own save writes every column from the copy loaded when the form was posted:
+        a status change made meanwhile (the reader cancelling, say) would be undone while its
+        history entry stays. The status, the cancellation request, the quote and the return
+        date belong to the lifecycle and are never written from here.
+        """
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        fields = [name for name in form.changed_data if name in REQUEST_FIELDS]
+        if fields:
+            obj.save(update_fields=[*fields, "updated_at"])
 
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name

@@ -7,7 +7,10 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from requests_app.admin import IllRequestAdmin
+from requests_app.lifecycle import request_transition
 from requests_app.models import Status, StatusChange
+from requests_app.services import REQUEST_FIELDS, request_ask_cancellation, request_cancel
 from tests.factories import IllRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -318,3 +321,71 @@ def test_a_fee_line_is_added_from_the_change_page(client_staff):
     )
     assert client_staff.post(change_url(ill_request), data).status_code == 302
     assert ill_request.fee_lines.get().amount == Decimal("5.00")
+
+
+class TestSavingTheChangeForm:
+    """The change form corrects the reader's details; it never writes the lifecycle's fields."""
+
+    def test_the_lifecycle_fields_are_read_only(self, client_staff):
+        response = client_staff.get(change_url(IllRequestFactory()))
+        fields = set(response.context["adminform"].form.fields)
+        assert fields <= set(REQUEST_FIELDS)
+        for name in ("status", "cancellation_requested", "quote", "return_date", "number"):
+            assert name not in fields
+            assert name in response.context["adminform"].readonly_fields
+
+    def test_a_status_field_posted_by_hand_is_ignored(self, client_staff):
+        ill_request = IllRequestFactory()
+        data = change_form_data(client_staff.get(change_url(ill_request)))
+        data.update(status="delivered", cancellation_requested="on", quote="99.00")
+        assert client_staff.post(change_url(ill_request), data).status_code == 302
+        ill_request.refresh_from_db()
+        assert (ill_request.status, ill_request.cancellation_requested, ill_request.quote) == (
+            "submitted",
+            False,
+            None,
+        )
+
+    @pytest.mark.parametrize(
+        ("status", "meanwhile", "expected"),
+        [
+            (
+                Status.SUBMITTED,
+                lambda r, staff: request_cancel(request=r, actor=r.reader.user),
+                ("cancelled", False, None),
+            ),
+            (
+                Status.IN_PROCESS,
+                lambda r, staff: request_ask_cancellation(request=r, actor=r.reader.user),
+                ("in_process", True, None),
+            ),
+            (
+                Status.IN_PROCESS,
+                lambda r, staff: request_transition(
+                    request=r, to="awaiting_cost_approval", actor=staff, quote=Decimal("45")
+                ),
+                ("awaiting_cost_approval", False, Decimal("45")),
+            ),
+        ],
+        ids=["reader_cancels", "reader_asks_to_cancel", "staff_quote"],
+    )
+    def test_what_happened_while_staff_edited_is_kept(
+        self, client_staff, staff, monkeypatch, status, meanwhile, expected
+    ):
+        ill_request = IllRequestFactory(status=status)
+        data = change_form_data(client_staff.get(change_url(ill_request)))
+        data["remarks"] = "Typo fixed by staff"
+        save_form = IllRequestAdmin.save_form
+
+        def meanwhile_then_save_form(self, request, form, change):
+            # The form's copy of the request was loaded before this change; the save comes after.
+            meanwhile(ill_request, staff)
+            return save_form(self, request, form, change)
+
+        monkeypatch.setattr(IllRequestAdmin, "save_form", meanwhile_then_save_form)
+        assert client_staff.post(change_url(ill_request), data).status_code == 302
+        ill_request.refresh_from_db()
+        stored = (ill_request.status, ill_request.cancellation_requested, ill_request.quote)
+        assert stored == expected
+        assert ill_request.remarks == "Typo fixed by staff"
+        assert ill_request.history.last().to_status == ill_request.status
