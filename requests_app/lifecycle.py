@@ -181,6 +181,20 @@ def _check(ill_request: IllRequest, to: str, details: Details, *, note: str, vis
             )
 
 
+def lock_request(ill_request: IllRequest) -> IllRequest:
+    """The request again, its row locked until the transaction ends, with its reader loaded.
+
+    Only the request's row (`of`): a plain FOR UPDATE locks the joined reader row too, so a
+    change to one request would hold up every other request of that reader, and make the
+    expiry job skip them.
+    """
+    return (
+        IllRequest.objects.select_for_update(of=("self",))
+        .select_related("reader")
+        .get(pk=ill_request.pk)
+    )
+
+
 def request_transition(
     *,
     request: IllRequest,
@@ -197,9 +211,8 @@ def request_transition(
     after the other and the second sees what the first did.
     """
     with transaction.atomic():
-        locked = IllRequest.objects.select_for_update().select_related("reader").get(pk=request.pk)
         return transition_locked(
-            locked,
+            lock_request(request),
             to=to,
             actor=actor,
             note=note,

@@ -19,6 +19,7 @@ from .lifecycle import (
     READER_CANCELLABLE,
     Details,
     TransitionError,
+    lock_request,
     record_event,
     request_transition,
     tell_reader,
@@ -161,14 +162,10 @@ def request_duplicates(*, reader, data: dict, exclude_token: str = ""):
     return matches.order_by("-number")
 
 
-def _locked(ill_request: IllRequest) -> IllRequest:
-    return IllRequest.objects.select_for_update().select_related("reader").get(pk=ill_request.pk)
-
-
 def request_cancel(*, request: IllRequest, actor) -> IllRequest:
     """The reader cancels: allowed while submitted or awaiting cost approval, else refused."""
     with transaction.atomic():
-        locked = _locked(request)
+        locked = lock_request(request)
         if locked.status not in READER_CANCELLABLE:
             raise TransitionError(
                 _(
@@ -194,7 +191,7 @@ def request_cancel(*, request: IllRequest, actor) -> IllRequest:
 def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
     """The reader asks staff to cancel a request that is already being processed."""
     with transaction.atomic():
-        locked = _locked(request)
+        locked = lock_request(request)
         if locked.status not in CANCELLATION_ON_REQUEST:
             raise TransitionError(
                 _("Request %(number)s is %(status)s: there is nothing to ask the ILL office.")
@@ -211,7 +208,7 @@ def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
 def request_refuse_cancellation(*, request: IllRequest, actor, note: str = "") -> IllRequest:
     """Staff decide to go on with a request whose cancellation the reader asked for."""
     with transaction.atomic():
-        locked = _locked(request)
+        locked = lock_request(request)
         if not locked.cancellation_requested:
             raise TransitionError(
                 _("Nobody asked to cancel request %(number)s.") % {"number": locked.number}
@@ -234,7 +231,7 @@ def _require_quote(locked: IllRequest) -> None:
 def request_accept_quote(*, request: IllRequest, actor) -> IllRequest:
     """The reader accepts the quoted cost: staff go on obtaining the document."""
     with transaction.atomic():
-        locked = _locked(request)
+        locked = lock_request(request)
         _require_quote(locked)
         return transition_locked(
             locked,
@@ -252,7 +249,7 @@ def request_accept_quote(*, request: IllRequest, actor) -> IllRequest:
 def request_decline_quote(*, request: IllRequest, actor) -> IllRequest:
     """The reader declines the quoted cost: the request is cancelled."""
     with transaction.atomic():
-        locked = _locked(request)
+        locked = lock_request(request)
         _require_quote(locked)
         return transition_locked(
             locked,
@@ -278,7 +275,9 @@ def request_expire_due(*, today) -> list[int]:
     for pk in due.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():
             locked = (
-                due.select_for_update(skip_locked=skip_locked)
+                # Not the reader's row (see lock_request): a reader held elsewhere is no reason
+                # to skip their overdue requests.
+                due.select_for_update(skip_locked=skip_locked, of=("self",))
                 .select_related("reader")
                 .filter(pk=pk)
                 .first()

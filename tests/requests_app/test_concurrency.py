@@ -1,11 +1,15 @@
 """Two people acting on one request at once leave one consistent history (PostgreSQL only)."""
 
+import contextlib
+import datetime
 import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection, connections
+from django.db import connection, connections, transaction
 
+from readers.models import Reader
+from requests_app import lifecycle
 from requests_app.lifecycle import TransitionError, request_transition
 from requests_app.models import IllRequest, Status, StatusChange
 from requests_app.services import request_cancel, request_expire_due, request_submit
@@ -111,3 +115,85 @@ def test_two_expiry_runs_at_once_expire_each_request_once():
         IllRequest.objects.values_list("number", flat=True)
     )
     assert StatusChange.objects.count() == 5
+
+
+@contextlib.contextmanager
+def held_in_another_transaction(hold):
+    """Run `hold` in a transaction of its own, in a thread, and keep it open meanwhile."""
+    holding, release = threading.Event(), threading.Event()
+
+    def run():
+        try:
+            with transaction.atomic():
+                hold()
+                holding.set()
+                release.wait(10)
+        finally:
+            holding.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    holding.wait(10)
+    try:
+        yield
+    finally:
+        release.set()
+        thread.join()
+
+
+def test_the_expiry_job_does_not_skip_a_request_while_staff_change_another_of_its_reader(
+    monkeypatch,
+):
+    reader = ReaderFactory()
+    busy = IllRequestFactory(reader=reader)
+    due = IllRequestFactory(reader=reader, valid_until=datetime.date(2030, 1, 1))
+    staff = StaffFactory()
+    in_the_middle, done = threading.Event(), threading.Event()
+    tell_reader = lifecycle.tell_reader
+
+    def slow_tell_reader(ill_request, *, change):
+        # Staff's change of `busy` stops here, its locks held, until the expiry job has run.
+        if ill_request.pk == busy.pk:
+            in_the_middle.set()
+            done.wait(10)
+        tell_reader(ill_request, change=change)
+
+    monkeypatch.setattr(lifecycle, "tell_reader", slow_tell_reader)
+
+    def staff_change():
+        try:
+            request_transition(request=busy, to="in_process", actor=staff)
+        finally:
+            in_the_middle.set()
+            connections.close_all()
+
+    thread = threading.Thread(target=staff_change)
+    thread.start()
+    in_the_middle.wait(10)
+    try:
+        expired = request_expire_due(today=datetime.date(2030, 1, 10))
+    finally:
+        done.set()
+        thread.join()
+    assert expired == [due.number]
+    due.refresh_from_db()
+    busy.refresh_from_db()
+    assert (due.status, busy.status) == ("expired", "in_process")
+
+
+def test_a_status_change_does_not_wait_for_whoever_holds_the_reader():
+    ill_request = IllRequestFactory()
+    staff = StaffFactory()
+
+    def hold_reader():
+        # As confirming the reader does, say.
+        Reader.objects.select_for_update().get(pk=ill_request.reader_id)
+
+    with held_in_another_transaction(hold_reader), transaction.atomic():
+        with connection.cursor() as cursor:
+            # Waiting would mean the reader's row is locked too; fail fast instead of hanging.
+            cursor.execute("SET LOCAL lock_timeout = '2s'")
+        request_transition(request=ill_request, to="in_process", actor=staff)
+    ill_request.refresh_from_db()
+    assert ill_request.status == "in_process"
