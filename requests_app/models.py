@@ -4,6 +4,7 @@ The rules that change a request's status live in `lifecycle.py`; the rules that 
 change requests on a reader's behalf in `services.py`. Nothing here changes a status.
 """
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -15,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import normalize_title
+from .validators import normalize_title, to_halfwidth
 
 
 class ServiceType(models.TextChoices):
@@ -99,6 +100,9 @@ class FeeKind(models.TextChoices):
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
+# The highest request number the column holds on every database (PostgreSQL's integer).
+NUMBER_MAX = 2_147_483_647
+
 
 class IllRequestQuerySet(models.QuerySet):
     def for_reader(self, reader):
@@ -133,8 +137,11 @@ class IllRequestQuerySet(models.QuerySet):
         if not text:
             return self
         condition = Q(publication_title__icontains=text) | Q(article_title__icontains=text)
-        if text.isdigit() and len(text) < 10:
-            condition |= Q(number=int(text))
+        # ASCII digits only, after turning full-width ones (typed with a Chinese input method)
+        # into them: str.isdigit() also accepts "²" and "①", which int() refuses.
+        digits = to_halfwidth(text)
+        if re.fullmatch(r"[0-9]{1,12}", digits) and 0 < int(digits) <= NUMBER_MAX:
+            condition |= Q(number=int(digits))
         return self.filter(condition)
 
 

@@ -82,6 +82,23 @@ def test_search_by_title_or_number(client_a, reader_a):
     assert [r.pk for r in rows(client_a.get(LIST + f"?q={book.number}"))] == [book.pk]
 
 
+def test_a_ten_digit_number_and_full_width_digits_find_the_request(client_a, reader_a):
+    legacy = IllRequestFactory(reader=reader_a, number=2_000_000_001, origin="legacy")
+    other = IllRequestFactory(reader=reader_a, number=4321)
+    assert [r.pk for r in rows(client_a.get(LIST, {"q": "2000000001"}))] == [legacy.pk]
+    assert [r.pk for r in rows(client_a.get(LIST, {"q": "４３２１"}))] == [other.pk]
+
+
+@pytest.mark.parametrize("query", ["²", "①", "¹²³", "٣", "2147483648", "99999999999999999999"])
+def test_digits_that_are_no_request_number_find_nothing_and_break_nothing(
+    client_a, reader_a, query
+):
+    IllRequestFactory(reader=reader_a, number=2_147_483_647, origin="legacy")
+    response = client_a.get(LIST, {"q": query})
+    assert response.status_code == 200
+    assert rows(response) == []
+
+
 def test_a_bad_filter_is_ignored_not_an_error(client_a, reader_a):
     IllRequestFactory(reader=reader_a)
     response = client_a.get(LIST + "?status=nonsense&page=abc")
