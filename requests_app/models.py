@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
-from django.db.models import DecimalField, OuterRef, Q, Subquery, Sum, Value
+from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
@@ -369,8 +369,13 @@ SURCHARGE_WAIVED = _("The urgent surcharge of %(surcharge_waived)s yuan is not c
 
 
 class StatusChangeQuerySet(models.QuerySet):
-    def visible_to_reader(self):
-        return self.filter(visible_to_reader=True)
+    def for_reader(self):
+        """The entries the reader's history shows: every change of status (the reader is
+        e-mailed about each), and the other entries staff let them see.
+
+        Staff's internal note is left out of what is shown (`reader_text`), not the change.
+        """
+        return self.filter(Q(visible_to_reader=True) | ~Q(from_status=F("to_status")))
 
 
 class StatusChange(models.Model):
@@ -430,11 +435,19 @@ class StatusChange(models.Model):
     def text(self) -> str:
         """The note as the viewer reads it: the system's words in the active language, then
         staff's note as typed."""
+        return "\n".join(self._text_parts(with_note=True))
+
+    @property
+    def reader_text(self) -> str:
+        """`text` as the reader may read it: without staff's note if it is internal."""
+        return "\n".join(self._text_parts(with_note=self.visible_to_reader))
+
+    def _text_parts(self, *, with_note: bool) -> list[str]:
         parts = []
         if self.event:
             parts.append(str(Event(self.event).label) % self.params)
         if "surcharge_waived" in self.params:
             parts.append(str(SURCHARGE_WAIVED) % self.params)
-        if self.note:
+        if self.note and with_note:
             parts.append(self.note)
-        return "\n".join(parts)
+        return parts

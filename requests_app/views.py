@@ -183,7 +183,7 @@ def request_detail(request, number):
             "ill_request": ill_request,
             "groups": _field_groups(ill_request),
             "fee_lines": ill_request.fee_lines.all(),
-            "history": ill_request.history.visible_to_reader().order_by("at", "pk"),
+            "history": ill_request.history.for_reader().order_by("at", "pk"),
         },
     )
 

@@ -22,7 +22,7 @@ from requests_app.services import (
     request_expire_due,
     request_refuse_cancellation,
 )
-from tests.factories import IllRequestFactory
+from tests.factories import FeeLineFactory, IllRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -71,6 +71,42 @@ class TestTheReadersPage:
             "The ILL office goes on with the request; it was too late to cancel.<br>"
             "Already posted.",
         ]
+
+    def test_a_change_with_an_internal_note_is_shown_without_the_note(
+        self, client_a, reader_a, staff
+    ):
+        ill_request = IllRequestFactory(reader=reader_a)
+        request_transition(
+            request=ill_request, to="in_process", actor=staff, note="BL is cheaper", visible=False
+        )
+        content = client_a.get(ill_request.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+        history = content.content.decode().split('class="table history-table"')[1]
+        assert "Submitted → In process" in history
+        assert "BL is cheaper" not in content.content.decode()
+        assert history_notes(client_a, ill_request, "en") == [""]
+
+    def test_an_internal_note_hides_only_staffs_words_not_the_systems(
+        self, client_a, reader_a, staff
+    ):
+        ill_request = IllRequestFactory(reader=reader_a, urgency="urgent")
+        FeeLineFactory(request=ill_request, kind="urgent", amount=Decimal("10.00"))
+        request_transition(
+            request=ill_request, to="cancelled", actor=staff, note="Duplicate", visible=False
+        )
+        assert history_notes(client_a, ill_request, "en") == [
+            "The urgent surcharge of 10.00 yuan is not charged."
+        ]
+
+    def test_an_internal_entry_that_changes_no_status_stays_hidden(self, client_a, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+        StatusChange.objects.create(
+            request=ill_request,
+            from_status="in_process",
+            to_status="in_process",
+            note="Phoned BL",
+            visible_to_reader=False,
+        )
+        assert history_notes(client_a, ill_request, "en") == []
 
 
 def test_the_admin_shows_system_events_in_the_staff_members_language(client_staff, reader_a):
