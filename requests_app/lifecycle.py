@@ -241,8 +241,13 @@ def transition_locked(
     _check(ill_request, to, details, note=note, visible=visible)
     from_status = ill_request.status
     ill_request.status = to
-    ill_request.cancellation_requested = False
-    fields = ["status", "cancellation_requested", "updated_at"]
+    fields = ["status", "updated_at"]
+    if ill_request.cancellation_requested and to not in CANCELLATION_ON_REQUEST:
+        # The status answers the reader's request to cancel: the request ended, or went out
+        # on loan, or the reader now decides themselves (a quote they may decline). Between
+        # the statuses where staff still can cancel it stays pending, for staff to decide.
+        ill_request.cancellation_requested = False
+        fields.append("cancellation_requested")
     if details.quote is not None:
         ill_request.quote = details.quote
         fields.append("quote")

@@ -327,6 +327,51 @@ class TestCancellationRequest:
         ill_request.refresh_from_db()
         assert (ill_request.status, ill_request.cancellation_requested) == ("cancelled", False)
 
+    @pytest.mark.parametrize(
+        ("status", "to"),
+        [
+            (Status.AWAITING_PAYMENT, Status.IN_PROCESS),
+            (Status.IN_PROCESS, Status.AWAITING_PAYMENT),
+        ],
+    )
+    def test_a_move_that_goes_on_leaves_the_request_to_cancel_pending(
+        self, client_a, client_staff, reader_a, staff, status, to
+    ):
+        ill_request = IllRequestFactory(reader=reader_a, status=status)
+        request_ask_cancellation(request=ill_request, actor=reader_a.user)
+        request_transition(request=ill_request, to=to, actor=staff)
+        ill_request.refresh_from_db()
+        assert (ill_request.status, ill_request.cancellation_requested) == (to, True)
+        # Staff still find it among the requests waiting for their decision...
+        pending = client_staff.get(
+            reverse("admin:requests_app_illrequest_changelist") + "?cancellation_requested__exact=1"
+        )
+        assert [r.pk for r in pending.context["cl"].result_list] == [ill_request.pk]
+        # ...and the reader is still told it is being decided.
+        page = client_a.get(ill_request.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
+        assert "You asked the ILL office to cancel this request" in page.content.decode()
+
+    @pytest.mark.parametrize(
+        ("service_type", "to", "details"),
+        [
+            ("copy", Status.CANCELLED, {}),
+            ("copy", Status.UNFILLED, {"note": "Not held in China"}),
+            ("copy", Status.DELIVERED, {}),
+            ("loan", Status.ON_LOAN, {"return_date": datetime.date(2099, 1, 31)}),
+            ("copy", Status.AWAITING_COST_APPROVAL, {"quote": Decimal("45")}),
+        ],
+    )
+    def test_a_status_where_staff_cannot_cancel_any_more_settles_it(
+        self, reader_a, staff, service_type, to, details
+    ):
+        ill_request = IllRequestFactory(
+            reader=reader_a, service_type=service_type, status=Status.IN_PROCESS
+        )
+        request_ask_cancellation(request=ill_request, actor=reader_a.user)
+        request_transition(request=ill_request, to=to, actor=staff, **details)
+        ill_request.refresh_from_db()
+        assert (ill_request.status, ill_request.cancellation_requested) == (to, False)
+
     def test_staff_may_refuse_the_cancellation(self, reader_a, staff):
         ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
         request_ask_cancellation(request=ill_request, actor=reader_a.user)
