@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import TYPES_WITH_ARTICLE_TITLE, IllRequest, Status
+from .models import FEE_PAGES_MAX, TYPES_WITH_ARTICLE_TITLE, IllRequest, Status
 from .services import REQUEST_FIELDS
 from .validators import (
     normalize_doi,
@@ -100,6 +100,7 @@ class IllRequestForm(forms.ModelForm):
     fee_pages = forms.IntegerField(
         label=_("Number of pages for the fee"),
         min_value=1,
+        max_value=FEE_PAGES_MAX,
         required=False,
         help_text=_("Number of pages to be charged."),
         widget=forms.NumberInput(attrs={"min": "1"}),

@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -102,6 +103,9 @@ MONEY = {"max_digits": 10, "decimal_places": 2}
 
 # The highest request number the column holds on every database (PostgreSQL's integer).
 NUMBER_MAX = 2_147_483_647
+# More pages than any document has; without a limit SQLite stores any number while
+# PostgreSQL refuses one above its integer range, so the two would behave differently.
+FEE_PAGES_MAX = 100_000
 
 
 class IllRequestQuerySet(models.QuerySet):
@@ -209,7 +213,12 @@ class IllRequest(models.Model):
         _("urgency"), max_length=10, choices=Urgency.choices, default=Urgency.NORMAL
     )
     user_reference = models.CharField(_("user reference"), max_length=50, blank=True)
-    fee_pages = models.PositiveIntegerField(_("number of pages for the fee"), null=True, blank=True)
+    fee_pages = models.PositiveIntegerField(
+        _("number of pages for the fee"),
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(FEE_PAGES_MAX)],
+    )
     holding_library = models.CharField(_("holding library"), max_length=255, blank=True)
 
     # 用户信息

@@ -389,3 +389,16 @@ class TestSavingTheChangeForm:
         assert stored == expected
         assert ill_request.remarks == "Typo fixed by staff"
         assert ill_request.history.last().to_status == ill_request.status
+
+
+def test_the_change_form_refuses_a_page_count_beyond_the_limit_beside_the_field(client_staff):
+    ill_request = IllRequestFactory()
+    data = change_form_data(client_staff.get(change_url(ill_request)))
+    data["fee_pages"] = "99999999999999"
+    response = client_staff.post(change_url(ill_request), data, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["fee_pages"] == [
+        "Ensure this value is less than or equal to 100000."
+    ]
+    ill_request.refresh_from_db()
+    assert ill_request.fee_pages is None

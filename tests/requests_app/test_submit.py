@@ -178,6 +178,13 @@ def test_an_urgent_request_carries_the_surcharge_as_a_fee_line(client_a, setting
         ("max_cost", "-1", "The maximum cost is 0 or more"),
         ("max_cost", "abc", "Enter a number"),
         ("fee_pages", "0", "greater than or equal to"),
+        # Refused alike on SQLite and PostgreSQL, not stored by one and a database error on the
+        # other.
+        ("fee_pages", "100001", "less than or equal to 100000"),
+        ("fee_pages", "99999999999999", "less than or equal to 100000"),
+        ("max_cost", "100000000", "no more than 8 digits before the decimal point"),
+        ("max_cost", "99999999999", "no more than 10 digits in total"),
+        ("max_cost", "1.005", "no more than 2 decimal places"),
         ("service_type", "", "This field is required"),
         ("document_type", "", "This field is required"),
         ("publication_title", "", "This field is required"),
@@ -202,6 +209,15 @@ def test_a_bad_field_is_refused_beside_the_field_and_nothing_typed_is_lost(
     assert form["publication_title"].value() == worked_example()["publication_title"] or (
         field == "publication_title"
     )
+
+
+def test_the_largest_page_count_and_maximum_cost_are_stored(client_a):
+    content = client_a.get(SUBMIT).content.decode()
+    assert re.search(r'<input type="number" name="fee_pages"[^>]* max="100000"', content)
+    response = post(client_a, fee_pages="100000", max_cost="99999999.99")
+    assert response.status_code == 302
+    stored = IllRequest.objects.get()
+    assert (stored.fee_pages, stored.max_cost) == (100000, Decimal("99999999.99"))
 
 
 @pytest.mark.parametrize("document_type", ["journal_article", "conference_paper", "book_chapter"])
