@@ -78,3 +78,21 @@ def test_a_request_without_a_surcharge_records_nothing_waived(reader_a):
     ill_request = IllRequestFactory(reader=reader_a)
     request_cancel(request=ill_request, actor=reader_a.user)
     assert ill_request.history.get().params == {}
+
+
+def test_an_internal_note_keeps_the_systems_words_in_the_email(
+    urgent, staff, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    urgent.reader.language = "en"
+    urgent.reader.save()
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        request_transition(
+            request=urgent, to="cancelled", actor=staff, note="duplicate of 4711", visible=False
+        )
+    body = mail.outbox[-1].body
+    assert "The urgent surcharge of 10.00 yuan is not charged." in body
+    assert "duplicate of 4711" not in body
+    assert "duplicate of 4711" not in mail.outbox[-1].alternatives[0].content
