@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class ReadersConfig(AppConfig):
     name = "readers"
     verbose_name = _("Readers and notices")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .staff import ensure_staff_group
+
+        # After the last app's migrations, when every model's permissions exist.
+        post_migrate.connect(ensure_staff_group, dispatch_uid="readers.ensure_staff_group")
