@@ -249,4 +249,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # Two lines per task run is noise; failed e-mails are logged by illgateway.mail.
+    "loggers": {"django_tasks": {"level": "WARNING"}},
 }
