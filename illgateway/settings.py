@@ -241,7 +241,14 @@ LIBRARY_NAME = env.str("LIBRARY_NAME", default="")
 NOTICES_PER_PAGE = 20
 # What an urgent request (加急) costs the reader on top, per item, in yuan.
 # Money is never a float: read the text and make it a Decimal.
-URGENT_SURCHARGE = Decimal(env.str("URGENT_SURCHARGE", default="10.00")).quantize(Decimal("0.01"))
+try:
+    URGENT_SURCHARGE = Decimal(env.str("URGENT_SURCHARGE", default="10.00")).quantize(
+        Decimal("0.01")
+    )
+except ArithmeticError as exc:
+    raise ImproperlyConfigured("URGENT_SURCHARGE must be an amount in yuan, like 10.00") from exc
+if URGENT_SURCHARGE < 0:
+    raise ImproperlyConfigured("URGENT_SURCHARGE cannot be negative")
 REQUESTS_PER_PAGE = 20
 
 LOGGING = {

@@ -53,3 +53,9 @@ def test_production_start_with_real_settings_succeeds():
 def test_development_start_needs_nothing():
     result = start(DEBUG="true")
     assert result.returncode == 0, result.stderr
+
+
+def test_a_wrong_surcharge_is_named():
+    result = start(DEBUG="true", URGENT_SURCHARGE="ten yuan")
+    assert result.returncode != 0
+    assert "URGENT_SURCHARGE must be an amount in yuan" in result.stderr
