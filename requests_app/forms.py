@@ -10,8 +10,14 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .models import FEE_PAGES_MAX, TYPES_WITH_ARTICLE_TITLE, IllRequest, Status
-from .services import REQUEST_FIELDS
+from .models import (
+    FEE_PAGES_MAX,
+    REQUEST_FIELD_GROUPS,
+    REQUEST_FIELDS,
+    TYPES_WITH_ARTICLE_TITLE,
+    IllRequest,
+    Status,
+)
 from .validators import (
     normalize_doi,
     normalize_isbn,
@@ -24,57 +30,16 @@ from .validators import (
     to_halfwidth,
 )
 
-# (legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.
+# (slug, legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.
 GROUPS = [
-    ("request", pgettext_lazy("request form group", "Request"), ["service_type"]),
-    (
-        "document",
-        pgettext_lazy("request form group", "Document"),
-        [
-            "document_type",
-            "author",
-            "publication_title",
-            "volume_issue",
-            "edition",
-            "article_title",
-            "place",
-            "publisher",
-            "year",
-            "pages",
-            "issn",
-            "isbn",
-            "doi",
-            "calis_oid",
-            "language",
-        ],
-    ),
-    (
-        "ill",
-        pgettext_lazy("request form group", "ILL options"),
-        [
-            "valid_until",
-            "delivery_method",
-            "contact_method",
-            "max_cost",
-            "urgency",
-            "user_reference",
-            "fee_pages",
-            "holding_library",
-        ],
-    ),
-    (
-        "contact",
-        pgettext_lazy("request form group", "Contact"),
-        [
-            "contact_name",
-            "contact_address",
-            "contact_postal_code",
-            "contact_email",
-            "contact_fax",
-            "contact_phone",
-        ],
-    ),
-    ("remarks", pgettext_lazy("request form group", "Remarks"), ["remarks"]),
+    (slug, legend, REQUEST_FIELD_GROUPS[slug])
+    for slug, legend in [
+        ("request", pgettext_lazy("request form group", "Request")),
+        ("document", pgettext_lazy("request form group", "Document")),
+        ("ill", pgettext_lazy("request form group", "ILL options")),
+        ("contact", pgettext_lazy("request form group", "Contact")),
+        ("remarks", pgettext_lazy("request form group", "Remarks")),
+    ]
 ]
 
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")

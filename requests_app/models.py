@@ -108,6 +108,50 @@ NUMBER_MAX = 2_147_483_647
 FEE_PAGES_MAX = 100_000
 
 
+# The fields a reader fills in, grouped as the seed's form groups them; everything else on a
+# request is staff's or the system's. The form, the services and the admin all read this.
+REQUEST_FIELD_GROUPS = {
+    "request": ["service_type"],
+    "document": [
+        "document_type",
+        "author",
+        "publication_title",
+        "volume_issue",
+        "edition",
+        "article_title",
+        "place",
+        "publisher",
+        "year",
+        "pages",
+        "issn",
+        "isbn",
+        "doi",
+        "calis_oid",
+        "language",
+    ],
+    "ill": [
+        "valid_until",
+        "delivery_method",
+        "contact_method",
+        "max_cost",
+        "urgency",
+        "user_reference",
+        "fee_pages",
+        "holding_library",
+    ],
+    "contact": [
+        "contact_name",
+        "contact_address",
+        "contact_postal_code",
+        "contact_email",
+        "contact_fax",
+        "contact_phone",
+    ],
+    "remarks": ["remarks"],
+}
+REQUEST_FIELDS = [name for names in REQUEST_FIELD_GROUPS.values() for name in names]
+
+
 class IllRequestQuerySet(models.QuerySet):
     def for_reader(self, reader):
         return self.filter(reader=reader)

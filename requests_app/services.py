@@ -26,6 +26,7 @@ from .lifecycle import (
     transition_locked,
 )
 from .models import (
+    REQUEST_FIELDS,
     Event,
     FeeKind,
     FeeLine,
@@ -38,41 +39,6 @@ from .models import (
 from .validators import doi_key, normalize_title
 
 logger = logging.getLogger(__name__)
-
-# The form fields a reader fills in; everything else on a request is staff's or the system's.
-REQUEST_FIELDS = [
-    "service_type",
-    "document_type",
-    "author",
-    "publication_title",
-    "volume_issue",
-    "edition",
-    "article_title",
-    "place",
-    "publisher",
-    "year",
-    "pages",
-    "issn",
-    "isbn",
-    "doi",
-    "calis_oid",
-    "language",
-    "valid_until",
-    "delivery_method",
-    "contact_method",
-    "max_cost",
-    "urgency",
-    "user_reference",
-    "fee_pages",
-    "holding_library",
-    "contact_name",
-    "contact_address",
-    "contact_postal_code",
-    "contact_email",
-    "contact_fax",
-    "contact_phone",
-    "remarks",
-]
 
 
 def request_next_number() -> int:
