@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
+from .models import LoginEmailChange, Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
 from .services import ReaderStateError, reader_confirm, reader_reject, reader_update_profile
 
 
@@ -15,6 +15,40 @@ class RejectionForm(forms.Form):
     reason = forms.CharField(
         label=_("Reason, sent to the reader"), widget=forms.Textarea(attrs={"rows": 4})
     )
+
+
+class ReaderAdminForm(forms.ModelForm):
+    class Meta:
+        model = Reader
+        fields = "__all__"
+
+    def clean_user(self):
+        # A reader's e-mail becomes its account's login address: never a staff account's.
+        user = self.cleaned_data["user"]
+        if user is not None and (user.is_staff or user.is_superuser):
+            raise forms.ValidationError(
+                _("A reader profile cannot belong to a staff account: choose a reader's account.")
+            )
+        return user
+
+
+class LoginEmailChangeInline(admin.TabularInline):
+    """The record of the reader's login address changes: read only, for everyone."""
+
+    model = LoginEmailChange
+    extra = 0
+    fields = ["changed_at", "old_email", "new_email", "changed_by"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Reader)
@@ -27,9 +61,18 @@ class ReaderAdmin(admin.ModelAdmin):
     readonly_fields = ["status", "created_at", "decided_at", "decided_by", "rejection_reason"]
     actions = ["confirm_selected", "reject_selected"]
     change_form_template = "admin/readers/reader/change_form.html"
+    form = ReaderAdminForm
+    inlines = [LoginEmailChangeInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Which account a reader is stays as it was created: moving a profile (and with it the
+        # login e-mail) to another account is how that account would be taken over.
+        if obj is None:
+            return self.readonly_fields
+        return ["user", *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
-        reader_update_profile(form=form)
+        reader_update_profile(form=form, by=request.user)
 
     @admin.display(description=_("username"), ordering="user__username")
     def username(self, obj):

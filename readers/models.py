@@ -91,6 +91,34 @@ class Reader(models.Model):
         return self.status == ReaderStatus.PENDING
 
 
+class LoginEmailChange(models.Model):
+    """A change of the address a reader's password resets and e-mails go to: who, when, from what.
+
+    Written by `readers.services.reader_update_profile`, never edited: it is the record the
+    old address's owner and the office look at when a change was not wanted.
+    """
+
+    reader = models.ForeignKey(Reader, on_delete=models.CASCADE, verbose_name=_("reader"))
+    old_email = models.EmailField(_("old e-mail"))
+    new_email = models.EmailField(_("new e-mail"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("login e-mail change")
+        verbose_name_plural = _("login e-mail changes")
+        ordering = ["-changed_at", "-pk"]
+
+    def __str__(self):
+        return f"{self.old_email} → {self.new_email}"
+
+
 def _in_language(zh: str, en: str) -> str:
     """The text in the active language, or in the other one where only that exists."""
     if (get_language() or "").startswith("en"):

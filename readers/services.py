@@ -3,6 +3,9 @@
 Views, admin actions and commands call these; none of them re-implements a rule.
 """
 
+import logging
+
+from allauth.account.models import EmailAddress
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -10,7 +13,9 @@ from django.utils.translation import gettext_noop, override
 
 from illgateway.mail import send_email
 
-from .models import Notice, Reader, ReaderStatus
+from .models import LoginEmailChange, Notice, Reader, ReaderStatus
+
+logger = logging.getLogger(__name__)
 
 PROFILE_FIELDS = [
     "name",
@@ -29,14 +34,23 @@ class ReaderStateError(Exception):
     """A confirmation or rejection that the reader's current status does not allow."""
 
 
+def _is_staff_account(user) -> bool:
+    return user.is_staff or user.is_superuser
+
+
 def _sync_account_email(user, email: str) -> None:
     """Make `email` the account's only address: the one password resets go to.
 
     allauth looks accounts up by its own e-mail records; an address the reader gave up must not
-    keep reaching the account.
+    keep reaching the account. A staff or superuser account is never touched: a reader profile
+    (its own, or one pointed at it) must not decide where that account's resets go.
     """
-    from allauth.account.models import EmailAddress
-
+    if _is_staff_account(user):
+        logger.warning(
+            "Reader e-mail of staff account %s changed; the account's own address is kept",
+            user.pk,
+        )
+        return
     if user.email != email:
         user.email = email
         user.save(update_fields=["email"])
@@ -45,10 +59,42 @@ def _sync_account_email(user, email: str) -> None:
         EmailAddress.objects.create(user=user, email=email, primary=True, verified=False)
 
 
+def _masked(email: str) -> str:
+    """`n***@example.org`: enough for the owner to recognise, too little to hand over."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
 @transaction.atomic
-def reader_update_profile(*, form) -> Reader:
-    """Save the profile form (by the reader or by staff), keeping the login e-mail in step."""
+def reader_update_profile(*, form, by) -> Reader:
+    """Save the profile form (by the reader or by staff), keeping the login e-mail in step.
+
+    A changed address is recorded (who, when, from what) and the old address is told: whoever
+    can change it can have the account's password reset sent to themselves.
+    """
+    old_email = ""
+    if form.instance.pk:
+        old_email = (
+            Reader.objects.select_for_update(of=("self",))
+            .values_list("email", flat=True)
+            .get(pk=form.instance.pk)
+        )
     reader = form.save()
+    if old_email and old_email.lower() != reader.email.lower():
+        change = LoginEmailChange.objects.create(
+            reader=reader, old_email=old_email, new_email=reader.email, changed_by=by
+        )
+        send_email(
+            "login_email_changed",
+            to=old_email,
+            context={
+                "reader": reader,
+                "change": change,
+                "new_email": _masked(reader.email),
+                "by_office": by is not None and by != reader.user,
+            },
+            language=reader.language,
+        )
     _sync_account_email(reader.user, reader.email)
     return reader
 
@@ -64,7 +110,7 @@ def reader_register(*, user, reader_type, profile: dict, language: str) -> Reade
         language=language,
         **fields,
     )
-    if reader.email and user.email != reader.email:
+    if reader.email and user.email != reader.email and not _is_staff_account(user):
         user.email = reader.email
         user.save(update_fields=["email"])
     return reader

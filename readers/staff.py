@@ -16,6 +16,7 @@ PERMISSIONS = {
         "registrationtoconfirm": ["view", "change"],
         "notice": ["view", "add", "change", "delete"],
         "page": ["view", "add", "change"],
+        "loginemailchange": ["view"],
     },
     "requests_app": {
         "illrequest": ["view", "change"],
