@@ -20,7 +20,7 @@ class RejectionForm(forms.Form):
 class ReaderAdminForm(forms.ModelForm):
     class Meta:
         model = Reader
-        fields = "__all__"
+        fields = ["user"]  # the admin adds the rest of its fields itself
 
     def clean_user(self):
         # A reader's e-mail becomes its account's login address: never a staff account's.

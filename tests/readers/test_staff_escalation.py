@@ -227,9 +227,7 @@ def test_the_record_of_address_changes_cannot_be_edited_from_the_admin(office, o
             },
         ),
     )
-    assert list(LoginEmailChange.objects.values_list("old_email", flat=True)) == [
-        "old@example.org"
-    ]
+    assert list(LoginEmailChange.objects.values_list("old_email", flat=True)) == ["old@example.org"]
 
 
 # --- The matrix: what the ILL office may open in the admin ---------------------------------
