@@ -20,7 +20,20 @@ class RejectionForm(forms.Form):
 class ReaderAdminForm(forms.ModelForm):
     class Meta:
         model = Reader
-        fields = ["user"]  # the admin adds the rest of its fields itself
+        fields = [
+            "user",
+            "reader_type",
+            "name",
+            "email",
+            "id_type",
+            "id_number",
+            "phone",
+            "address",
+            "postal_code",
+            "institution",
+            "campus_id",
+            "language",
+        ]
 
     def clean_user(self):
         # A reader's e-mail becomes its account's login address: never a staff account's.
