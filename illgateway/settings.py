@@ -152,6 +152,13 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE", default="20/5m/ip,5/5m/key"),
 }
+# Behind a reverse proxy every connection comes from the proxy: the rate limits above must count
+# the client the proxy names, or 20 wrong logins would lock out everyone. TRUSTED_PROXY_COUNT is
+# how many proxies append to X-Forwarded-For (the client is that many entries from the right,
+# so what a client writes there itself is never trusted); TRUSTED_CLIENT_IP_HEADER instead
+# names a header the proxy sets to the client's address (X-Real-IP), where it overwrites it.
+ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
 ACCOUNT_FORMS = {
     "signup": "accounts.forms.OffCampusSignupForm",
     "reset_password": "accounts.forms.PasswordResetForm",

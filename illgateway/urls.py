@@ -1,10 +1,15 @@
 """Root URL configuration: the reader portal, allauth's login pages, admin and language switch."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from django.views.generic import RedirectView
 
 from accounts.views import not_offered, set_language
+
+# Before admin.site.urls is read below: it binds the login view when it builds its patterns.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include("requests_app.urls")),
@@ -14,6 +19,12 @@ urlpatterns = [
     path("accounts/3rdparty/", not_offered),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
+    # The back office has no password forms of its own: staff log in and change their password
+    # through the portal's forms, which are throttled (and the admin's are not).
+    path(
+        "admin/password_change/",
+        RedirectView.as_view(pattern_name="account_change_password"),
+    ),
     path("admin/", admin.site.urls),
 ]
 
