@@ -7,6 +7,7 @@ from the transition page of a request or from the bulk actions of the list.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import BLANK_CHOICE_DASH
 from django.shortcuts import get_object_or_404, redirect
@@ -18,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
-from .models import FeeLine, IllRequest, Status, StatusChange
+from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
 
 
@@ -164,6 +165,131 @@ BULK_TARGETS = [
 ]
 
 
+# --- Saving a page that changed meanwhile ------------------------------------------------------
+
+# What the change page shows that someone else may change while staff edit it.
+_WATCHED_FIELDS = ["status", "cancellation_requested", "quote", "return_date", *REQUEST_FIELDS]
+_SEEN_SALT = "requests_app.admin.seen"
+
+
+def _snapshot(ill_request: IllRequest) -> dict:
+    return {
+        "fields": {
+            name: "" if (value := getattr(ill_request, name)) is None else str(value)
+            for name in _WATCHED_FIELDS
+        },
+        "fee_lines": {
+            str(line.pk): [line.kind, str(line.amount)] for line in ill_request.fee_lines.all()
+        },
+        "history": ill_request.history.count(),
+    }
+
+
+def _fee_line_shown(line: list) -> str:
+    kind, amount = line
+    return f"{FeeKind(kind).label if kind in FeeKind.values else kind} {amount}"
+
+
+def _shown(ill_request: IllRequest, name: str, value: str) -> str:
+    field = ill_request._meta.get_field(name)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if value in ("True", "False"):
+        return gettext("yes") if value == "True" else gettext("no")
+    return value or "—"
+
+
+class IllRequestAdminForm(forms.ModelForm):
+    """The request's change form, which refuses to write over what changed since it was opened.
+
+    The page carries a signed snapshot of the request as staff saw it (`seen`). When the request
+    changed meanwhile (the reader cancelled it, a colleague saved it) nothing is saved: the page
+    comes back with what staff typed, what changed and by whom at the top, and each field that
+    changed marked. Saving that page again applies staff's version to the request as it is now.
+    """
+
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = IllRequest
+        fields = REQUEST_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.now = _snapshot(self.instance) if self.instance.pk else None
+        if self.now is not None:
+            self.initial["seen"] = signing.dumps(self.now, salt=_SEEN_SALT, compress=True)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.now is None:
+            return cleaned
+        try:
+            then = signing.loads(self.data.get(self.add_prefix("seen"), ""), salt=_SEEN_SALT)
+        except signing.BadSignature:
+            return cleaned  # a hand-made post: the other checks still hold
+        changes = self._changes(then)
+        if changes:
+            self.add_error(
+                None,
+                gettext(
+                    "Request %(number)s changed while you were editing it, so nothing was "
+                    "saved: %(changes)s. What you typed is still below: check it against the "
+                    "request as it is now and save again."
+                )
+                % {"number": self.instance.number, "changes": "; ".join(changes)},
+            )
+            # Saving this page again is a decision taken knowing the request as it is now.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("seen")] = self.initial["seen"]
+        return cleaned
+
+    def _changes(self, then: dict) -> list[str]:
+        changes = []
+        instance = self.instance
+        for name, value in self.now["fields"].items():
+            old = then.get("fields", {}).get(name, value)
+            if old == value:
+                continue
+            label = str(instance._meta.get_field(name).verbose_name)
+            old_shown, new_shown = _shown(instance, name, old), _shown(instance, name, value)
+            changes.append(f"{label[:1].upper()}{label[1:]}: {old_shown} → {new_shown}")
+            if name in self.fields:
+                self.add_error(
+                    name,
+                    gettext(
+                        "Changed meanwhile to “%(new)s” (it was “%(old)s” when you opened the "
+                        "page). Save again to replace it with what is in the field now."
+                    )
+                    % {"new": new_shown, "old": old_shown},
+                )
+        old_lines = then.get("fee_lines", {})
+        for pk, line in old_lines.items():
+            if pk not in self.now["fee_lines"]:
+                changes.append(
+                    gettext("fee line “%(line)s” removed") % {"line": _fee_line_shown(line)}
+                )
+        for pk, line in self.now["fee_lines"].items():
+            if pk not in old_lines:
+                changes.append(
+                    gettext("fee line “%(line)s” added") % {"line": _fee_line_shown(line)}
+                )
+        seen_history = then.get("history", self.now["history"])
+        if changes and self.now["history"] > seen_history:
+            for entry in instance.history.select_related("actor")[seen_history:]:
+                changes.append(
+                    gettext("%(event)s by %(actor)s at %(at)s")
+                    % {
+                        "event": entry.get_to_status_display(),
+                        "actor": entry.actor.get_username()
+                        if entry.actor
+                        else gettext("the system"),
+                        "at": timezone.localtime(entry.at).strftime("%Y-%m-%d %H:%M"),
+                    }
+                )
+        return changes
+
+
 @admin.register(IllRequest)
 class IllRequestAdmin(admin.ModelAdmin):
     list_display = [
@@ -210,6 +336,7 @@ class IllRequestAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     inlines = [FeeLineInline, StatusChangeInline]
+    form = IllRequestAdminForm
     actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
     change_form_template = "admin/requests_app/illrequest/change_form.html"
 

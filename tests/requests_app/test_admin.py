@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from requests_app.admin import IllRequestAdmin
 from requests_app.lifecycle import request_transition
-from requests_app.models import Status, StatusChange
+from requests_app.models import FeeKind, FeeLine, Status, StatusChange
 from requests_app.services import REQUEST_FIELDS, request_ask_cancellation, request_cancel
 from tests.factories import IllRequestFactory
 
@@ -328,7 +328,7 @@ class TestSavingTheChangeForm:
 
     def test_the_lifecycle_fields_are_read_only(self, client_staff):
         response = client_staff.get(change_url(IllRequestFactory()))
-        fields = set(response.context["adminform"].form.fields)
+        fields = set(response.context["adminform"].form.fields) - {"seen"}  # hidden snapshot
         assert fields <= set(REQUEST_FIELDS)
         for name in ("status", "cancellation_requested", "quote", "return_date", "number"):
             assert name not in fields
@@ -402,3 +402,76 @@ def test_the_change_form_refuses_a_page_count_beyond_the_limit_beside_the_field(
     ]
     ill_request.refresh_from_db()
     assert ill_request.fee_pages is None
+
+
+class TestSavingAPageThatChangedMeanwhile:
+    """Found by a probe: staff saved a request that the reader had cancelled meanwhile and saw
+    "Please correct the error below" with nothing marked (the urgent surcharge line the cancel
+    removed was still on staff's page). Now they are told what changed, and nothing is lost."""
+
+    @pytest.fixture
+    def urgent(self):
+        ill_request = IllRequestFactory(status=Status.SUBMITTED, urgency="urgent")
+        FeeLine.objects.create(request=ill_request, kind=FeeKind.URGENT, amount=Decimal("10"))
+        return ill_request
+
+    def test_a_cancel_meanwhile_is_named_with_the_status_and_the_fee_line(
+        self, client_staff, urgent
+    ):
+        data = change_form_data(client_staff.get(change_url(urgent)))
+        data["remarks"] = "Typo fixed by staff"
+        request_cancel(request=urgent, actor=urgent.reader.user)
+
+        response = client_staff.post(change_url(urgent), data, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        errors = response.context["adminform"].form.non_field_errors()
+        assert len(errors) == 1
+        message = errors[0]
+        assert "changed while you were editing" in message
+        assert "Status: Submitted → Cancelled" in message
+        assert "Urgent surcharge 10.00" in message and "removed" in message
+        assert urgent.reader.user.username in message  # who did it
+        content = response.content.decode()
+        assert message.split(":")[0] in content
+        # What staff typed is still on the page, and nothing was written.
+        assert "Typo fixed by staff" in content
+        urgent.refresh_from_db()
+        assert urgent.remarks != "Typo fixed by staff"
+
+    def test_a_field_changed_meanwhile_is_marked_beside_the_field(self, client_staff, urgent):
+        data = change_form_data(client_staff.get(change_url(urgent)))
+        data["remarks"] = "Staff's remark"
+        IllRequestFactory._meta.model.objects.filter(pk=urgent.pk).update(
+            remarks="A colleague's remark"
+        )
+        response = client_staff.post(change_url(urgent), data, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        field_errors = response.context["adminform"].form.errors["remarks"]
+        assert "A colleague's remark" in field_errors[0]
+        urgent.refresh_from_db()
+        assert urgent.remarks == "A colleague's remark"
+
+    def test_saving_again_from_the_refused_page_applies_what_staff_typed(self, client_staff):
+        ill_request = IllRequestFactory(status=Status.SUBMITTED)
+        data = change_form_data(client_staff.get(change_url(ill_request)))
+        data["remarks"] = "Staff's remark"
+        request_cancel(request=ill_request, actor=ill_request.reader.user)
+        refused = client_staff.post(change_url(ill_request), data)
+        assert refused.status_code == 200
+        again = change_form_data(refused)
+        assert again["remarks"] == "Staff's remark"
+        assert client_staff.post(change_url(ill_request), again).status_code == 302
+        ill_request.refresh_from_db()
+        assert (ill_request.remarks, ill_request.status) == ("Staff's remark", "cancelled")
+
+    def test_a_save_with_nothing_changed_meanwhile_goes_through(self, client_staff, urgent):
+        data = change_form_data(client_staff.get(change_url(urgent)))
+        data["remarks"] = "Fine"
+        assert client_staff.post(change_url(urgent), data).status_code == 302
+
+    def test_a_forged_or_missing_token_changes_nothing_about_the_checks(self, client_staff):
+        ill_request = IllRequestFactory(status=Status.SUBMITTED)
+        data = change_form_data(client_staff.get(change_url(ill_request)))
+        data["_seen"] = "forged"
+        data["remarks"] = "Fine"
+        assert client_staff.post(change_url(ill_request), data).status_code == 302
