@@ -26,12 +26,34 @@ def own_request(reader_a):
     return IllRequestFactory(reader=reader_a, status=Status.AWAITING_COST_APPROVAL, quote=20)
 
 
+# What the owner gets from each page of a request awaiting their cost approval: the answer, and
+# the status the request is left in. Pages answer 200; actions go back to the request's page.
+OWNER_OUTCOMES = {
+    ("request_detail", "get"): (200, Status.AWAITING_COST_APPROVAL),
+    ("request_cancel", "get"): (200, Status.AWAITING_COST_APPROVAL),  # asks for confirmation
+    ("request_copy", "get"): (200, Status.AWAITING_COST_APPROVAL),  # a prefilled new form
+    ("request_cancel", "post"): (302, Status.CANCELLED),
+    # Asking staff to cancel is for requests in process; here the reader cancels by themselves.
+    ("request_ask_cancellation", "post"): (302, Status.AWAITING_COST_APPROVAL),
+    ("request_accept_quote", "post"): (302, Status.IN_PROCESS),
+    ("request_decline_quote", "post"): (302, Status.CANCELLED),
+}
+
+
+def test_every_page_has_its_expected_outcome():
+    assert set(OWNER_OUTCOMES) == set(PAGES)
+
+
 @pytest.mark.parametrize(("name", "method"), PAGES)
 def test_the_owner_may_use_every_page(client_a, own_request, name, method):
     response = getattr(client_a, method)(reverse(name, args=[own_request.number]))
-    assert response.status_code in (200, 302)
-    if response.status_code == 302:
+    status_code, status = OWNER_OUTCOMES[name, method]
+    assert response.status_code == status_code
+    if status_code == 302:
         assert response["Location"] == own_request.get_absolute_url()
+    own_request.refresh_from_db()
+    assert own_request.status == status
+    assert own_request.cancellation_requested is False
 
 
 @pytest.mark.parametrize(("name", "method"), PAGES)
