@@ -17,6 +17,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.changelist import RobustChangeListMixin
+
 from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
 from .models import FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
@@ -165,7 +167,7 @@ BULK_TARGETS = [
 
 
 @admin.register(IllRequest)
-class IllRequestAdmin(admin.ModelAdmin):
+class IllRequestAdmin(RobustChangeListMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "publication_title",
