@@ -1,4 +1,5 @@
-"""Error answers that Django gives without a page, given one in the portal's layout."""
+"""The gateway's own middleware: pages for error answers Django gives bare, input no view can
+read, and no caching of what a signed-in person sees."""
 
 import codecs
 import functools
@@ -7,6 +8,7 @@ import string
 from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 
 class MethodNotAllowedPageMiddleware:
@@ -97,3 +99,22 @@ class BadInputMiddleware:
                 except (BadRequest, SuspiciousOperation, MultiPartParserError):
                     return True
         return _has_nul(request.GET)
+
+
+class NoStoreForSignedInMiddleware:
+    """Nothing shown to a signed-in person is kept by the browser or a cache on the way.
+
+    Library terminals are shared: the back button or the browser's cache must not show the next
+    person a reader's requests, profile or notices. The rule is simply every response to a
+    signed-in user (staff and the admin included), so that pages added later are covered too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
