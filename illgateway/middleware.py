@@ -1,6 +1,14 @@
-"""Error answers that Django gives without a page, given one in the portal's layout."""
+"""The gateway's own middleware: pages for error answers Django gives bare, input no view can
+read, and no caching of what a signed-in person sees."""
 
+import codecs
+import functools
+import string
+
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
 
 
 class MethodNotAllowedPageMiddleware:
@@ -20,4 +28,93 @@ class MethodNotAllowedPageMiddleware:
             if response.has_header("Allow"):
                 page["Allow"] = response["Allow"]
             return page
+        return response
+
+
+# Every printable ASCII character: what a form body (URL-encoded or the headers and names of a
+# multipart body) is made of. A charset that reads these bytes as other characters cannot carry
+# a form.
+_FORM_SYNTAX = string.printable
+_FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+@functools.lru_cache(maxsize=64)
+def is_ascii_compatible(charset: str) -> bool:
+    """Whether form data sent in `charset` can be read: ASCII bytes must read as ASCII.
+
+    UTF-16 and UTF-32 (two or four bytes a character), UTF-7 ("+" starts an escape), EBCDIC
+    (cp037, cp500…) and transforms like rot13 or base64 all fail this; UTF-8, GB18030, Big5,
+    Shift_JIS, the ISO-8859 family and the other charsets browsers send pass. An unknown name
+    passes too: Django ignores it and reads the body as UTF-8.
+    """
+    try:
+        info = codecs.lookup(charset)
+    except LookupError:
+        return True
+    if not getattr(info, "_is_text_encoding", True):
+        return False
+    try:
+        return _FORM_SYNTAX.encode("ascii").decode(info.name) == _FORM_SYNTAX
+    except (UnicodeError, ValueError):
+        return False
+
+
+def _has_nul(query) -> bool:
+    return any("\x00" in key or any("\x00" in v for v in values) for key, values in query.lists())
+
+
+class BadInputMiddleware:
+    """Answers 400, with the portal's page, to what no view can read, before any view reads it.
+
+    - A form body in a charset that is not ASCII-compatible (`charset=utf-16`, utf-32, utf-7,
+      EBCDIC…): no browser sends one. Django reads a URL-encoded body only as UTF-8.
+    - A form body Django refuses to parse (any charset but UTF-8 on a URL-encoded body, too many
+      fields, too large, a broken multipart body). Left to the views, the refusal is raised
+      again while the CSRF check of Django's own error page reads the body, and the server
+      answers 500 with an empty page (issue 7). Parsed here once, the refusal is a 400.
+    - A NUL character in the query string: PostgreSQL refuses NUL in any string, so a filter or
+      a search with one (`?status__exact=%00`) would fail in the database. Forms already refuse
+      NUL in what they read (Django's ProhibitNullCharactersValidator).
+
+    It sits after the authentication middleware, so that the page has the usual layout.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if self._is_bad(request):
+            return render(request, "400.html", status=400)
+        return self.get_response(request)
+
+    @staticmethod
+    def _is_bad(request) -> bool:
+        if request.content_type in _FORM_CONTENT_TYPES:
+            charset = request.content_params.get("charset")
+            if charset and not is_ascii_compatible(charset.strip().lower()):
+                return True
+            if request.method == "POST":
+                try:
+                    request.POST  # noqa: B018 (parsed here, once, so that a refusal is ours)
+                except (BadRequest, SuspiciousOperation, MultiPartParserError):
+                    return True
+        return _has_nul(request.GET)
+
+
+class NoStoreForSignedInMiddleware:
+    """Nothing shown to a signed-in person is kept by the browser or a cache on the way.
+
+    Library terminals are shared: the back button or the browser's cache must not show the next
+    person a reader's requests, profile or notices. The rule is simply every response to a
+    signed-in user (staff and the admin included), so that pages added later are covered too.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            add_never_cache_headers(response)
         return response

@@ -7,6 +7,8 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from core.changelist import RobustChangeListMixin
+
 from .models import LoginEmailChange, Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
 from .services import ReaderStateError, reader_confirm, reader_reject, reader_update_profile
 
@@ -65,7 +67,7 @@ class LoginEmailChangeInline(admin.TabularInline):
 
 
 @admin.register(Reader)
-class ReaderAdmin(admin.ModelAdmin):
+class ReaderAdmin(RobustChangeListMixin, admin.ModelAdmin):
     list_display = ["name", "username", "reader_type", "status", "institution", "created_at"]
     list_filter = ["status", "reader_type"]
     search_fields = ["name", "email", "user__username", "id_number", "campus_id", "phone"]
@@ -230,7 +232,7 @@ class RegistrationToConfirmAdmin(ReaderAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(admin.ModelAdmin):
+class NoticeAdmin(RobustChangeListMixin, admin.ModelAdmin):
     list_display = ["__str__", "publish_at", "end_at", "pinned", "personal_to", "read_at"]
     list_filter = ["pinned", ("reader", admin.EmptyFieldListFilter)]
     search_fields = ["title_zh", "title_en", "body_zh", "body_en", "reader__name"]
@@ -250,7 +252,7 @@ class NoticeAdmin(admin.ModelAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(admin.ModelAdmin):
+class PageAdmin(RobustChangeListMixin, admin.ModelAdmin):
     list_display = ["__str__", "title_zh", "title_en", "updated_at"]
     fieldsets = [
         (None, {"fields": ["slug"]}),

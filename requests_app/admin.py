@@ -18,6 +18,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.changelist import RobustChangeListMixin
+
 from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
 from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
@@ -291,7 +293,7 @@ class IllRequestAdminForm(forms.ModelForm):
 
 
 @admin.register(IllRequest)
-class IllRequestAdmin(admin.ModelAdmin):
+class IllRequestAdmin(RobustChangeListMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "publication_title",

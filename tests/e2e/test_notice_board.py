@@ -9,7 +9,7 @@ from tests.e2e.conftest import log_in
 
 
 def test_demo_reader_reads_a_pinned_notice_in_both_languages_and_logs_out(page):
-    call_command("demo_data", stdout=io.StringIO())
+    call_command("demo_data", "--i-know-this-is-not-production", stdout=io.StringIO())
 
     page.goto("/")
     expect(page.locator("h1")).to_have_text("馆际互借读者网关")

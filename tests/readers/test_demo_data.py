@@ -25,9 +25,9 @@ def snapshot():
 
 def test_demo_data_creates_the_cast_and_a_second_run_changes_nothing(client):
     out = io.StringIO()
-    call_command("demo_data", stdout=out)
+    call_command("demo_data", "--i-know-this-is-not-production", stdout=out)
     first = snapshot()
-    call_command("demo_data", stdout=out)
+    call_command("demo_data", "--i-know-this-is-not-production", stdout=out)
     assert "already loaded, nothing changed" in out.getvalue()
     assert snapshot() == first
 
@@ -45,3 +45,47 @@ def test_demo_data_creates_the_cast_and_a_second_run_changes_nothing(client):
 
     assert IllRequest.objects.filter(reader__user__username="demo-reader").count() == 3
     assert client.login(username="demo-reader", password="demo-password")
+
+
+def test_demo_data_refuses_to_run_with_debug_off_unless_told(settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management import CommandError
+
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="--i-know-this-is-not-production"):
+        call_command("demo_data", stdout=io.StringIO())
+    assert not get_user_model().objects.filter(username="demo-staff").exists()
+
+
+def test_demo_data_runs_with_debug_on(settings):
+    from django.contrib.auth import get_user_model
+
+    settings.DEBUG = True
+    call_command("demo_data", stdout=io.StringIO())
+    assert get_user_model().objects.filter(username="demo-staff").exists()
+
+
+def test_manage_py_refuses_it_in_the_production_setup(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "DEBUG": "false",
+        "SECRET_KEY": "a-production-like-secret-key-0123456789-abcdefgh",
+        "ALLOWED_HOSTS": "ill.example.edu.cn",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "demo_data"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "--i-know-this-is-not-production" in result.stderr

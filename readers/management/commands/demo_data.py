@@ -6,8 +6,9 @@ nothing (not even passwords or texts that someone edited since).
 
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
@@ -207,7 +208,22 @@ PAGES = {
 class Command(BaseCommand):
     help = "Load demo users, notices and pages (idempotent; demo use only)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--i-know-this-is-not-production",
+            action="store_true",
+            dest="not_production",
+            help="Load the demo data although DEBUG is off (a test or demo server only).",
+        )
+
     def handle(self, *args, **options):
+        # It makes a superuser whose password is in the README: never on a production server.
+        if not settings.DEBUG and not options["not_production"]:
+            raise CommandError(
+                "DEBUG is off, so this looks like a production server, and demo_data would "
+                f"create the superuser demo-staff with the public password {DEMO_PASSWORD!r}. "
+                "On a demo or test server, run it with --i-know-this-is-not-production."
+            )
         # Demo data is no news: nobody is e-mailed about the demo requests it makes.
         with override_settings(EMAIL_BACKEND="django.core.mail.backends.dummy.EmailBackend"):
             self.load()

@@ -1,0 +1,79 @@
+"""No admin list answers 500 to any filter or search value (issue 7.4).
+
+As a superuser, every registered ModelAdmin's change list is asked with each of its filter
+parameters, its date hierarchy, its search, sorting and paging, each set to hostile values.
+Run it on PostgreSQL too: it refuses what SQLite lets pass (NUL, out-of-range integers).
+"""
+
+import pytest
+from django.contrib import admin
+from django.contrib.admin.views.main import ORDER_VAR, PAGE_VAR, SEARCH_VAR
+from django.test import RequestFactory
+from django.urls import reverse
+
+from tests.factories import IllRequestFactory, NoticeFactory
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE = [
+    "\x00",
+    "a\x00b",
+    "99999999999999999999999999",
+    "-99999999999999999999999999",
+    "9223372036854775808",
+    "2147483648",
+    "-1",
+    "1e999",
+    "abc",
+    "",
+    " ",
+    "2026-02-31",
+    "0000-00-00",
+    "9999-99-99",
+    "9999",
+    "12",
+    "31",
+    "x" * 3000,
+    "%_\\'\"",
+    "\ud7ff\ufffd\u202e\u200b",
+    "🙂" * 50,
+    "\uff11\uff12",
+    "1,2",
+]
+
+
+def _changelist_parameters(model_admin, superuser):
+    """The query parameters this change list understands: filters, date hierarchy, the rest."""
+    request = RequestFactory().get("/")
+    request.user = superuser
+    changelist = model_admin.get_changelist_instance(request)
+    names = {SEARCH_VAR, ORDER_VAR, PAGE_VAR}
+    for spec in changelist.filter_specs:
+        names.update(spec.expected_parameters())
+    if model_admin.date_hierarchy:
+        field = model_admin.date_hierarchy
+        names.update(f"{field}__{part}" for part in ("year", "month", "day"))
+    return sorted(names)
+
+
+def test_no_admin_list_answers_500_to_any_filter_or_search_value(client_staff, staff, reader_a):
+    IllRequestFactory(reader=reader_a)
+    NoticeFactory()
+    client_staff.raise_request_exception = False
+    tried = 0
+    failures = []
+    for model, model_admin in admin.site._registry.items():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        for name in _changelist_parameters(model_admin, staff):
+            for value in HOSTILE:
+                response = client_staff.get(url, {name: value})
+                if response.status_code >= 500:
+                    failures.append((url, name, value[:20], response.status_code))
+                tried += 1
+        # Several at once, as a filtered and sorted search would send them.
+        response = client_staff.get(url, {"q": "\x00", "o": "99", "p": "abc"})
+        if response.status_code >= 500:
+            failures.append((url, "q+o+p", "", response.status_code))
+    assert not failures
+    # Every list was really asked (the readers' filters, the requests' date hierarchy...).
+    assert tried > 500
