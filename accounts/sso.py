@@ -18,6 +18,7 @@ This module is imported by the settings, so it must not import Django models at 
 
 import hashlib
 import json
+import re
 
 # Claims most OpenID Connect providers use; an entry's "claims" overrides them one by one.
 DEFAULT_OIDC_CLAIMS = {
@@ -120,6 +121,9 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
         attributes = _as_lists({**DEFAULT_SAML_ATTRIBUTES, **entry.get("attributes", {})})
         saml_apps.append(
             {
+                # Each IdP is its own namespace of uids: SocialAccount.provider is the
+                # provider_id, so the same NameID at two IdPs is two different people.
+                "provider_id": entry["id"],
                 "client_id": entry["id"],
                 "name": entry.get("label") or entry["id"],
                 "settings": {
@@ -151,7 +155,32 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
         )
     if saml_apps:
         providers["saml"] = {"APPS": saml_apps}
+    _check_ids([a["provider_id"] for a in oidc_apps + saml_apps])
     return providers
+
+
+# allauth looks a provider id up in its registry of provider classes before it looks for an
+# app with that provider_id: an entry named like an installed provider would be taken for it.
+RESERVED_IDS = frozenset({"saml", "openid_connect", "openid", "oauth2"})
+
+
+def _check_ids(ids: list[str]) -> None:
+    seen = set()
+    for provider_id in ids:
+        if provider_id in RESERVED_IDS:
+            raise SSOConfigurationError(
+                f"identity provider id {provider_id!r} is reserved; choose another id"
+            )
+        if not isinstance(provider_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", provider_id):
+            raise SSOConfigurationError(
+                f"identity provider id {provider_id!r} may contain only letters, digits, . - _"
+            )
+        if provider_id in seen:
+            raise SSOConfigurationError(
+                f"identity provider id {provider_id!r} is used twice "
+                "(OIDC_PROVIDERS and SAML_PROVIDERS ids must all differ)"
+            )
+        seen.add(provider_id)
 
 
 def claims_to_profile(claims_map: dict[str, list[str]], data: dict) -> dict[str, str]:
@@ -173,14 +202,17 @@ def _provider_claims_map(sociallogin) -> dict[str, list[str]]:
     claims = (app.settings or {}).get("claims")
     if claims:
         return claims
-    return (
-        DEFAULT_SAML_ATTRIBUTES if sociallogin.account.provider == "saml" else DEFAULT_OIDC_CLAIMS
-    )
+    return DEFAULT_SAML_ATTRIBUTES if is_saml(sociallogin) else DEFAULT_OIDC_CLAIMS
+
+
+def is_saml(sociallogin) -> bool:
+    """Whether the login came through a SAML IdP (its account's provider is the IdP's id)."""
+    return sociallogin.provider.app.provider == "saml"
 
 
 def _claims_data(sociallogin) -> dict:
     extra = sociallogin.account.extra_data or {}
-    if sociallogin.account.provider == "saml":
+    if is_saml(sociallogin):
         return extra
     # allauth keeps the ID token and the userinfo answer apart; userinfo wins where both speak.
     merged = {}

@@ -37,3 +37,42 @@ def oidc_login(client, sub: str, next_url: str | None = None):
     callback = idp_choose(response["Location"], sub)
     parts = urllib.parse.urlsplit(callback)
     return client.get(f"{parts.path}?{parts.query}")
+
+
+def saml_entry(slug: str, idp, **extra) -> dict:
+    """A SAML_PROVIDERS entry trusting a TestSamlIdP."""
+    return {
+        "id": slug,
+        "label": slug.upper(),
+        "idp_entity_id": idp.entity_id,
+        "idp_sso_url": idp.sso_url,
+        "idp_x509cert": idp.certificate_pem,
+        # The test client's host, "testserver", has no dot.
+        "allow_single_label_domains": True,
+        **extra,
+    }
+
+
+def saml_start(client, slug: str, sso_url: str | None = None):
+    """Press the IdP's button; returns the AuthnRequest the gateway sent."""
+    from tools.dev_idp.saml import parse_authn_request
+
+    response = client.post(f"/accounts/saml/{slug}/login/")
+    assert response.status_code == 302, response.content[:500]
+    if sso_url:
+        assert response["Location"].startswith(sso_url)
+    return parse_authn_request(response["Location"])
+
+
+def saml_post(client, slug: str, idp, authn, **kwargs):
+    """The IdP answers the AuthnRequest; returns the gateway's answer after /acs/finish/."""
+    saml_response = idp.response(
+        acs_url=authn.acs_url, audience=authn.issuer, in_response_to=authn.id, **kwargs
+    )
+    response = client.post(
+        f"/accounts/saml/{slug}/acs/",
+        {"SAMLResponse": saml_response, "RelayState": authn.relay_state or ""},
+    )
+    while response.status_code == 302 and "/acs/finish/" in response["Location"]:
+        response = client.get(urllib.parse.urlsplit(response["Location"]).path)
+    return response
