@@ -91,7 +91,8 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                 "client_id": entry["client_id"],
                 "secret": entry.get("secret", ""),
                 "settings": {
-                    "server_url": entry["server_url"],
+                    # The issuer; allauth appends /.well-known/openid-configuration to it.
+                    "server_url": entry["server_url"].rstrip("/"),
                     "token_auth_method": entry.get("token_auth_method", "client_secret_post"),
                     "oauth_pkce_enabled": entry.get("pkce", True),
                     "scope": entry.get("scope", ["openid", "profile", "email"]),

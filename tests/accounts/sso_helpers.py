@@ -76,3 +76,51 @@ def saml_post(client, slug: str, idp, authn, **kwargs):
     while response.status_code == 302 and "/acs/finish/" in response["Location"]:
         response = client.get(urllib.parse.urlsplit(response["Location"]).path)
     return response
+
+
+def closed_port_url() -> str:
+    """An http:// address on loopback where nothing listens (a provider that is down)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class StaticServer:
+    """A loopback HTTP server answering every GET with one document (an IdP's metadata)."""
+
+    def __init__(self, body: str, content_type: str = "application/samlmetadata+xml"):
+        import http.server
+        import threading
+
+        owner = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                data = owner.body.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.body = body
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}/metadata.xml"
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._server.shutdown()
+        self._server.server_close()

@@ -253,6 +253,8 @@ class DevIdP:
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Every request target as the client sent it (tests check what a client asked for).
+        self.requested_paths: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -758,6 +760,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         idp = self.server.idp
+        idp.requested_paths.append(self.path)
         path, query = self._target()
         if path == "/.well-known/openid-configuration":
             self._send(_json_reply(HTTPStatus.OK, idp.discovery()))
@@ -784,6 +787,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         idp = self.server.idp
+        idp.requested_paths.append(self.path)
         path, _ = self._target()
         if path not in ("/authorize", "/token", "/userinfo"):
             self._send(_json_reply(HTTPStatus.NOT_FOUND, {"error": "not_found"}))

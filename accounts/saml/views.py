@@ -1,0 +1,163 @@
+"""The SAML endpoints: allauth's, except that every failure ends on the gateway's failure page
+(accounts/failures.py) instead of a traceback, and a replayed or unsolicited response says so."""
+
+from http import HTTPStatus
+
+from allauth.core.internal import httpkit
+from allauth.socialaccount.helpers import complete_social_login
+from allauth.socialaccount.internal import statekit
+from allauth.socialaccount.providers.base.constants import AuthProcess
+from allauth.socialaccount.providers.saml import views as allauth_views
+from allauth.socialaccount.providers.saml.utils import decode_relay_state
+from allauth.socialaccount.sessions import LoginSession
+from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views import View
+from onelogin.saml2.errors import OneLogin_Saml2_Error
+from onelogin.saml2.settings import OneLogin_Saml2_Settings
+
+from accounts.failures import logger, render_failure
+
+from .config import IdPUnavailable, build_auth, build_saml_config
+
+# allauth's view that keeps the POSTed response in a cookie session and redirects to
+# .../acs/finish/ (so that a SameSite=Lax session cookie is sent again).
+acs = allauth_views.acs
+
+
+def _fail(request, provider, kind, reason):
+    return render_failure(
+        request,
+        provider_id=provider.sub_id,
+        provider_name=provider.name,
+        kind=kind,
+        reason=reason,
+        login_url=provider.get_login_url(request),
+    )
+
+
+class NoIdentifier(Exception):
+    """The response names nobody the gateway could recognise next time (see provider.py)."""
+
+
+@method_decorator(allauth_views.login_not_required, name="dispatch")
+class FinishACSView(allauth_views.SAMLViewMixin, View):
+    def dispatch(self, request, organization_slug):
+        provider = self.get_provider(organization_slug)
+        acs_session = LoginSession(request, "saml_acs_session", "saml-acs-session")
+        acs_request_data = acs_session.store.get("request")
+        acs_session.delete()
+        if not acs_request_data:
+            return _fail(
+                request,
+                provider,
+                "replayed",
+                "no SAML response is waiting for this browser at acs/finish/ "
+                "(opened directly or reloaded, or the browser refused the cookie)",
+            )
+        acs_request = httpkit.deserialize_request(acs_request_data, HttpRequest())
+        try:
+            auth = build_auth(acs_request, provider)
+        except IdPUnavailable as exc:
+            return _fail(request, provider, "unavailable", str(exc))
+        except OneLogin_Saml2_Error as exc:
+            return _fail(request, provider, "unavailable", f"SAML settings refused: {exc}")
+        try:
+            # InResponseTo is checked below, against the logins started in this session.
+            auth.process_response(request_id=None)
+        except Exception as exc:  # not base64, not XML, no SAMLResponse at all...
+            return _fail(
+                request,
+                provider,
+                "unreadable",
+                f"SAML response not readable: {type(exc).__name__}: {exc}",
+            )
+        errors = auth.get_errors()
+        if errors:
+            reason = auth.get_last_error_reason() or ", ".join(errors)
+            if "status code of the Response was not Success" in reason:
+                kind = "refused"
+            elif "expired" in reason.lower():
+                kind = "replayed"
+            else:
+                kind = "unreadable"
+            return _fail(request, provider, kind, f"SAML response refused: {reason}")
+        if not auth.is_authenticated():
+            return _fail(request, provider, "refused", "SAML response authenticates nobody")
+
+        state_id = auth.get_last_response_in_response_to()
+        if state_id:
+            state = statekit.unstash_state(request, provider_id=provider.sub_id, state_id=state_id)
+            if state is None:
+                return _fail(
+                    request,
+                    provider,
+                    "replayed",
+                    f"SAML response InResponseTo={state_id!r} answers no login waiting in this "
+                    "browser session (a response used twice, or the login was started too long "
+                    "ago or in another browser)",
+                )
+        elif provider.app.settings.get("advanced", {}).get("reject_idp_initiated_sso", True):
+            return _fail(
+                request,
+                provider,
+                "unsolicited",
+                "unsolicited SAML response (no InResponseTo, IdP-initiated login) refused; "
+                "logins must start at the gateway (reject_idp_initiated_sso)",
+            )
+        else:
+            state = {"process": AuthProcess.LOGIN}
+            next_url = decode_relay_state(acs_request.POST.get("RelayState"))
+            if next_url:
+                state["next"] = next_url
+        try:
+            login = provider.sociallogin_from_response(request, auth)
+        except NoIdentifier as exc:
+            return _fail(request, provider, "no_identifier", str(exc))
+        login.state = state
+        return complete_social_login(request, login)
+
+
+finish_acs = FinishACSView.as_view()
+
+
+@method_decorator(allauth_views.login_not_required, name="dispatch")
+class LoginView(allauth_views.LoginView):
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        except IdPUnavailable as exc:
+            reason = str(exc)
+        except OneLogin_Saml2_Error as exc:
+            reason = f"SAML settings refused: {exc}"
+        return _fail(request, self.get_provider(), "unavailable", reason)
+
+
+login = LoginView.as_view()
+
+
+@method_decorator(allauth_views.login_not_required, name="dispatch")
+class MetadataView(allauth_views.SAMLViewMixin, View):
+    """The gateway's own SP metadata: never depends on the IdP being reachable."""
+
+    def dispatch(self, request, organization_slug):
+        provider = self.get_provider(organization_slug)
+        config = build_saml_config(request, provider.app, need_idp=False)
+        try:
+            saml_settings = OneLogin_Saml2_Settings(settings=config, sp_validation_only=True)
+            metadata = saml_settings.get_sp_metadata()
+            errors = saml_settings.validate_metadata(metadata)
+        except OneLogin_Saml2_Error as exc:
+            errors = [str(exc)]
+        if errors:
+            reason = f"SP metadata of {provider.sub_id!r} not valid: {', '.join(errors)}"
+            logger.warning(reason)
+            return HttpResponse(
+                reason, content_type="text/plain", status=HTTPStatus.SERVICE_UNAVAILABLE
+            )
+        return HttpResponse(content=metadata, content_type="text/xml")
+
+
+metadata = MetadataView.as_view()
+
+sls = allauth_views.sls
