@@ -7,15 +7,27 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 from requests import RequestException
 
-from . import sso
+from . import logout, sso
 from .failures import logger, render_failure
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return True
+
+    def get_logout_redirect_url(self, request):
+        # Asked before the session ends: a campus login leads on to ending it at the IdP.
+        if logout.campus_login_in_session(request):
+            return reverse("sso_logged_out")
+        return super().get_logout_redirect_url(request)
+
+    def logout(self, request):
+        campus_login = request.session.get(logout.SSO_SESSION_KEY)
+        super().logout(request)
+        logout.after_logout(request, campus_login)
 
 
 def user_display(user) -> str:

@@ -119,6 +119,9 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                 "sso_url": entry["idp_sso_url"],
                 "x509cert": entry["idp_x509cert"],
             }
+            if entry.get("idp_slo_url"):
+                # Single logout: logging out of the gateway also ends the campus session.
+                idp["slo_url"] = entry["idp_slo_url"]
         attributes = _as_lists({**DEFAULT_SAML_ATTRIBUTES, **entry.get("attributes", {})})
         saml_apps.append(
             {

@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from accounts.logout import logged_out
 from accounts.views import not_offered, set_language
 
 urlpatterns = [
@@ -12,6 +13,7 @@ urlpatterns = [
     path("accounts/email/", not_offered),
     path("accounts/password/set/", not_offered),
     path("accounts/3rdparty/", not_offered),
+    path("accounts/logged-out/", logged_out, name="sso_logged_out"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("admin/", admin.site.urls),

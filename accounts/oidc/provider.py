@@ -3,9 +3,15 @@
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 
+from accounts.logout import remember_oidc
+
 
 class CampusOIDCAdapter(OpenIDConnectOAuth2Adapter):
-    pass
+    def complete_login(self, request, app, token, **kwargs):
+        login = super().complete_login(request, app, token, **kwargs)
+        # The ID token is the id_token_hint of the logout at the IdP (tokens are not stored).
+        remember_oidc(request, app, kwargs["response"].get("id_token"))
+        return login
 
 
 class CampusOIDCProvider(OpenIDConnectProvider):

@@ -3,6 +3,7 @@
 
 from http import HTTPStatus
 
+from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.core.internal import httpkit
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.internal import statekit
@@ -10,13 +11,16 @@ from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.saml import views as allauth_views
 from allauth.socialaccount.providers.saml.utils import decode_relay_state
 from allauth.socialaccount.sessions import LoginSession
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
 from django.views import View
+from django.views.decorators.csrf import csrf_exempt
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from accounts.failures import logger, render_failure
+from accounts.logout import LOGGED_OUT_KEY, remember_saml
 
 from .config import IdPUnavailable, build_auth, build_saml_config
 
@@ -115,6 +119,7 @@ class FinishACSView(allauth_views.SAMLViewMixin, View):
         except NoIdentifier as exc:
             return _fail(request, provider, "no_identifier", str(exc))
         login.state = state
+        remember_saml(request, provider, auth)
         return complete_social_login(request, login)
 
 
@@ -160,4 +165,56 @@ class MetadataView(allauth_views.SAMLViewMixin, View):
 
 metadata = MetadataView.as_view()
 
-sls = allauth_views.sls
+
+@method_decorator(csrf_exempt, name="dispatch")
+@method_decorator(allauth_views.login_not_required, name="dispatch")
+class SLSView(allauth_views.SAMLViewMixin, View):
+    """Single logout: the IdP's answer to our LogoutRequest, or its own LogoutRequest."""
+
+    def dispatch(self, request, organization_slug):
+        provider = self.get_provider(organization_slug)
+        try:
+            auth = build_auth(request, provider)
+        except (IdPUnavailable, OneLogin_Saml2_Error) as exc:
+            return _fail(request, provider, "unavailable", str(exc))
+        if "SAMLResponse" in request.GET:
+            info = request.session.get(LOGGED_OUT_KEY) or {}
+            try:
+                auth.process_slo(request_id=info.get("request_id"), keep_local_session=True)
+                errors = auth.get_errors()
+            except Exception as exc:  # not base64, not XML...
+                errors = [f"{type(exc).__name__}: {exc}"]
+            if errors:
+                logger.warning(
+                    "SSO logout at identity provider %r not confirmed: %s",
+                    provider.sub_id,
+                    auth.get_last_error_reason() or ", ".join(errors),
+                )
+            elif info:
+                info["status"] = "ended"
+                request.session[LOGGED_OUT_KEY] = info
+            return redirect("sso_logged_out")
+        # The IdP asks to end the reader's session here (logged out at another service).
+        account_adapter = get_account_adapter(request)
+        try:
+            redirect_to = auth.process_slo(
+                delete_session_cb=lambda: account_adapter.logout(request),
+                keep_local_session=not request.user.is_authenticated,
+            )
+            errors = auth.get_errors()
+        except Exception as exc:
+            errors = [f"{type(exc).__name__}: {exc}"]
+        if errors:
+            reason = auth.get_last_error_reason() or ", ".join(errors)
+            logger.warning(
+                "SSO logout request of identity provider %r refused: %s", provider.sub_id, reason
+            )
+            return HttpResponse(
+                f"Logout request refused: {reason}",
+                content_type="text/plain",
+                status=HTTPStatus.BAD_REQUEST,
+            )
+        return HttpResponseRedirect(redirect_to) if redirect_to else redirect("sso_logged_out")
+
+
+sls = SLSView.as_view()

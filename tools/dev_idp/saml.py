@@ -32,11 +32,11 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as Saml2
@@ -52,11 +52,13 @@ __all__ = [
     "NAMEID_PERSISTENT",
     "NAMEID_TRANSIENT",
     "AuthnRequest",
+    "LogoutRequest",
     "NameID",
     "SigningKey",
     "TestSamlIdP",
     "generate_signing_key",
     "parse_authn_request",
+    "parse_logout_request",
 ]
 
 # Attribute names in the SAML 2 "urn:oid" form that Shibboleth/CARSI release.
@@ -186,6 +188,42 @@ def parse_authn_request(redirect_url: str) -> AuthnRequest:
     )
 
 
+@dataclass(frozen=True)
+class LogoutRequest:
+    """The parts of an SP's ``<samlp:LogoutRequest>`` a test checks and answers."""
+
+    id: str
+    issuer: str | None
+    name_id: str | None
+    session_index: str | None
+    destination: str | None
+    relay_state: str | None
+
+
+def parse_logout_request(redirect_url: str) -> LogoutRequest:
+    """Decode the LogoutRequest in an HTTP-Redirect binding URL."""
+    query = parse_qs(urlsplit(redirect_url).query)
+    if "SAMLRequest" not in query:
+        raise ValueError("URL has no SAMLRequest parameter")
+    xml = OneLogin_Saml2_Utils.decode_base64_and_inflate(query["SAMLRequest"][0])
+    root = OneLogin_Saml2_XML.to_etree(xml)
+    if root.tag != _q(Saml2.NS_SAMLP, "LogoutRequest"):
+        raise ValueError(f"expected a LogoutRequest, got {root.tag}")
+
+    def text(namespace, tag):
+        element = root.find(_q(namespace, tag))
+        return element.text if element is not None else None
+
+    return LogoutRequest(
+        id=root.get("ID"),
+        issuer=text(Saml2.NS_SAML, "Issuer"),
+        name_id=text(Saml2.NS_SAML, "NameID"),
+        session_index=text(Saml2.NS_SAMLP, "SessionIndex"),
+        destination=root.get("Destination"),
+        relay_state=query.get("RelayState", [None])[0],
+    )
+
+
 def _instant(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -231,9 +269,11 @@ class TestSamlIdP:
         sso_url: str = DEFAULT_SSO_URL,
         *,
         signing_key: SigningKey | None = None,
+        slo_url: str | None = None,
     ) -> None:
         self.entity_id = entity_id
         self.sso_url = sso_url
+        self.slo_url = slo_url
         self.signing_key = signing_key or _cached_signing_key(entity_id)
 
     @property
@@ -263,6 +303,14 @@ class TestSamlIdP:
             "X509Certificate",
             self.signing_key.certificate_base64,
         )
+        if self.slo_url:
+            _sub(
+                idp,
+                md,
+                "SingleLogoutService",
+                Binding=Saml2.BINDING_HTTP_REDIRECT,
+                Location=self.slo_url,
+            )
         _sub(idp, md, "NameIDFormat", NAMEID_PERSISTENT)
         _sub(idp, md, "NameIDFormat", NAMEID_TRANSIENT)
         _sub(
@@ -289,6 +337,43 @@ class TestSamlIdP:
             "sso_url": self.sso_url,
             "x509cert": self.signing_key.certificate_base64,
         }
+
+    # -- single logout -----------------------------------------------------
+
+    def logout_response_url(
+        self, request: LogoutRequest, sls_url: str, *, sign: bool = True
+    ) -> str:
+        """The IdP's answer to `request` (it ended its session), as an HTTP-Redirect URL to the
+        SP's single logout service, signed as the redirect binding signs (query signature)."""
+        samlp, saml = Saml2.NS_SAMLP, Saml2.NS_SAML
+        response = etree.Element(
+            _q(samlp, "LogoutResponse"),
+            {
+                "ID": _new_id(),
+                "Version": "2.0",
+                "IssueInstant": _instant(dt.datetime.now(dt.UTC)),
+                "Destination": sls_url,
+                "InResponseTo": request.id,
+            },
+            nsmap={"samlp": samlp, "saml": saml},
+        )
+        _sub(response, saml, "Issuer", self.entity_id)
+        _sub(_sub(response, samlp, "Status"), samlp, "StatusCode", Value=Saml2.STATUS_SUCCESS)
+        encoded = OneLogin_Saml2_Utils.deflate_and_base64_encode(
+            etree.tostring(response, encoding="unicode")
+        )
+        params = [("SAMLResponse", encoded)]
+        if request.relay_state is not None:
+            params.append(("RelayState", request.relay_state))
+        if not sign:
+            return f"{sls_url}?{urlencode(params)}"
+        params.append(("SigAlg", Saml2.RSA_SHA256))
+        signed_part = urlencode(params)
+        key = serialization.load_pem_private_key(
+            self.signing_key.private_key_pem.encode(), password=None
+        )
+        signature = key.sign(signed_part.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{sls_url}?{signed_part}&{urlencode({'Signature': base64.b64encode(signature)})}"
 
     # -- answering the SP --------------------------------------------------
 
