@@ -1,6 +1,7 @@
 """The SAML endpoints: allauth's, except that every failure ends on the gateway's failure page
 (accounts/failures.py) instead of a traceback, and a replayed or unsolicited response says so."""
 
+import time
 from http import HTTPStatus
 
 from allauth.account.adapter import get_adapter as get_account_adapter
@@ -17,12 +18,15 @@ from django.utils.decorators import method_decorator
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from onelogin.saml2.errors import OneLogin_Saml2_Error
+from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 
 from accounts.failures import logger, render_failure
 from accounts.logout import LOGGED_OUT_KEY, remember_saml
+from accounts.sso import SP_METADATA_CACHE_SECONDS, SP_METADATA_VALID_DAYS
 
 from .config import IdPUnavailable, build_auth, build_saml_config
+from .provider import NoIdentifier
 
 # allauth's view that keeps the POSTed response in a cookie session and redirects to
 # .../acs/finish/ (so that a SameSite=Lax session cookie is sent again).
@@ -38,10 +42,6 @@ def _fail(request, provider, kind, reason):
         reason=reason,
         login_url=provider.get_login_url(request),
     )
-
-
-class NoIdentifier(Exception):
-    """The response names nobody the gateway could recognise next time (see provider.py)."""
 
 
 @method_decorator(allauth_views.login_not_required, name="dispatch")
@@ -143,14 +143,35 @@ login = LoginView.as_view()
 
 @method_decorator(allauth_views.login_not_required, name="dispatch")
 class MetadataView(allauth_views.SAMLViewMixin, View):
-    """The gateway's own SP metadata: never depends on the IdP being reachable."""
+    """The gateway's own SP metadata: never depends on the IdP being reachable.
+
+    Unlike python3-saml's default it is valid for a year (an IdP that loaded it by hand keeps
+    trusting it), asks to be fetched again daily, and publishes the SP certificate for
+    encryption as well as signing, so that an IdP can encrypt assertions to the gateway.
+    """
 
     def dispatch(self, request, organization_slug):
         provider = self.get_provider(organization_slug)
+        advanced = provider.app.settings.get("advanced", {})
         config = build_saml_config(request, provider.app, need_idp=False)
+        valid_days = advanced.get("metadata_valid_days", SP_METADATA_VALID_DAYS)
         try:
             saml_settings = OneLogin_Saml2_Settings(settings=config, sp_validation_only=True)
-            metadata = saml_settings.get_sp_metadata()
+            security = saml_settings.get_security_data()
+            metadata = OneLogin_Saml2_Metadata.builder(
+                saml_settings.get_sp_data(),
+                security["authnRequestsSigned"],
+                security["wantAssertionsSigned"],
+                int(time.time()) + int(valid_days) * 24 * 60 * 60,
+                security.get("metadataCacheDuration") or SP_METADATA_CACHE_SECONDS,
+                saml_settings.get_contacts(),
+                saml_settings.get_organization(),
+            )
+            certificate = saml_settings.get_sp_cert()
+            if certificate:
+                metadata = OneLogin_Saml2_Metadata.add_x509_key_descriptors(
+                    metadata, certificate, True
+                )
             errors = saml_settings.validate_metadata(metadata)
         except OneLogin_Saml2_Error as exc:
             errors = [str(exc)]
@@ -160,7 +181,7 @@ class MetadataView(allauth_views.SAMLViewMixin, View):
             return HttpResponse(
                 reason, content_type="text/plain", status=HTTPStatus.SERVICE_UNAVAILABLE
             )
-        return HttpResponse(content=metadata, content_type="text/xml")
+        return HttpResponse(content=metadata, content_type="application/samlmetadata+xml")
 
 
 metadata = MetadataView.as_view()

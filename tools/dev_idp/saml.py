@@ -32,9 +32,11 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
+import xmlsec
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
@@ -59,6 +61,7 @@ __all__ = [
     "generate_signing_key",
     "parse_authn_request",
     "parse_logout_request",
+    "verify_redirect_signature",
 ]
 
 # Attribute names in the SAML 2 "urn:oid" form that Shibboleth/CARSI release.
@@ -163,6 +166,8 @@ class AuthnRequest:
     acs_url: str | None
     destination: str | None
     relay_state: str | None
+    name_id_policy_format: str | None = None
+    signed: bool = False  # carries a redirect-binding query signature (SigAlg, Signature)
 
 
 def parse_authn_request(redirect_url: str) -> AuthnRequest:
@@ -179,13 +184,37 @@ def parse_authn_request(redirect_url: str) -> AuthnRequest:
     if root.tag != _q(Saml2.NS_SAMLP, "AuthnRequest"):
         raise ValueError(f"expected an AuthnRequest, got {root.tag}")
     issuer = root.find(_q(Saml2.NS_SAML, "Issuer"))
+    policy = root.find(_q(Saml2.NS_SAMLP, "NameIDPolicy"))
     return AuthnRequest(
         id=root.get("ID"),
         issuer=issuer.text if issuer is not None else None,
         acs_url=root.get("AssertionConsumerServiceURL"),
         destination=root.get("Destination"),
         relay_state=query.get("RelayState", [None])[0],
+        name_id_policy_format=policy.get("Format") if policy is not None else None,
+        signed="Signature" in query and "SigAlg" in query,
     )
+
+
+def verify_redirect_signature(redirect_url: str, certificate_pem: str) -> bool:
+    """Whether an HTTP-Redirect binding URL carries a valid RSA-SHA256 query signature by the
+    key of `certificate_pem` (how an IdP checks a signed AuthnRequest)."""
+    query = urlsplit(redirect_url).query
+    parts = dict(part.split("=", 1) for part in query.split("&"))
+    if "Signature" not in parts:
+        return False
+    signed = "&".join(
+        f"{name}={parts[name]}"
+        for name in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg")
+        if name in parts
+    )
+    signature = base64.b64decode(unquote_plus(parts["Signature"]))
+    public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    try:
+        public_key.verify(signature, signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
 
 
 @dataclass(frozen=True)
@@ -252,6 +281,23 @@ def _sign(element: etree._Element, key: SigningKey) -> etree._Element:
         digest_algorithm=Saml2.SHA256,
     )
     return OneLogin_Saml2_XML.to_etree(signed)
+
+
+def _encrypt(element: etree._Element, certificate_pem: str) -> None:
+    """Replace `element` (in its tree) by its xmlenc encryption to `certificate_pem`:
+    AES-128-CBC for the data, its key RSA-OAEP-encrypted to the certificate."""
+    template = xmlsec.template.encrypted_data_create(
+        element, xmlsec.Transform.AES128, type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
+    )
+    xmlsec.template.encrypted_data_ensure_cipher_value(template)
+    key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+    encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
+    xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
+    manager = xmlsec.KeysManager()
+    manager.add_key(xmlsec.Key.from_memory(certificate_pem, xmlsec.KeyFormat.CERT_PEM, None))
+    context = xmlsec.EncryptionContext(manager)
+    context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, 128, xmlsec.KeyDataType.SESSION)
+    context.encrypt_xml(template, element)
 
 
 class TestSamlIdP:
@@ -394,6 +440,7 @@ class TestSamlIdP:
         sign_with: SigningKey | None = None,
         issued_at: dt.datetime | None = None,
         lifetime: dt.timedelta = dt.timedelta(minutes=5),
+        encrypt_for: str | None = None,
     ) -> str:
         """Build a successful ``<samlp:Response>`` with one assertion.
 
@@ -446,7 +493,13 @@ class TestSamlIdP:
         )
         if sign in ("assertion", "both"):
             assertion = _sign(assertion, key)
-        response.append(assertion)
+        if encrypt_for:
+            # As Shibboleth does by default: the assertion encrypted to the SP's certificate.
+            wrapper = _sub(response, saml, "EncryptedAssertion")
+            wrapper.append(assertion)
+            _encrypt(assertion, encrypt_for)
+        else:
+            response.append(assertion)
         if sign in ("response", "both"):
             response = _sign(response, key)
         return etree.tostring(response, encoding="unicode")
