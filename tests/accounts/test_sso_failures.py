@@ -340,3 +340,13 @@ def test_idp_metadata_without_the_configured_entity(client, saml, caplog):
         response = client.post("/accounts/saml/carsi/login/")
     assert response.status_code == 503
     assert "no IdP entity" in warning_for(caplog, "carsi")
+
+
+def test_a_server_url_that_is_not_the_issuer(client, settings, dev_idp, caplog):
+    oidc(settings, dev_idp.issuer + "/not-the-issuer")
+    response = client.post("/accounts/oidc/campus/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 503
+    assert "unavailable right now" in page(response)
+    log = warning_for(caplog, "campus")
+    assert "HTTPError: 404 Client Error: Not Found for url: " in log
+    assert "/not-the-issuer/.well-known/openid-configuration" in log
