@@ -2,14 +2,32 @@
 always go through our registration form and are never matched to accounts by e-mail."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from allauth.socialaccount.providers.base.constants import AuthError
+from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from requests import RequestException
 
-from . import sso
+from . import logout, sso
+from .failures import logger, render_failure
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         return True
+
+    def get_logout_redirect_url(self, request):
+        # Asked before the session ends: a campus login leads on to ending it at the IdP.
+        if logout.campus_login_in_session(request):
+            return reverse("sso_logged_out")
+        return super().get_logout_redirect_url(request)
+
+    def logout(self, request):
+        campus_login = request.session.get(logout.SSO_SESSION_KEY)
+        super().logout(request)
+        logout.after_logout(request, campus_login)
 
 
 def user_display(user) -> str:
@@ -33,3 +51,52 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         # never lead to a campus account (password reset, login by e-mail).
         sociallogin.email_addresses = []
         return super().save_user(request, sociallogin, form)
+
+    def on_authentication_error(
+        self, request, provider, error=None, exception=None, extra_context=None
+    ):
+        """Every failure allauth detects ends on the gateway's failure page, its reason logged."""
+        if error == AuthError.CANCELLED:
+            logger.info("SSO login cancelled at identity provider %r", provider.sub_id)
+            return
+        kind, reason = _classify(request, error, exception, extra_context or {})
+        raise ImmediateHttpResponse(
+            render_failure(
+                request,
+                provider_id=provider.sub_id,
+                provider_name=provider.name,
+                kind=kind,
+                reason=reason,
+                login_url=provider.get_login_url(request),
+            )
+        )
+
+
+def _classify(request, error, exception, extra_context) -> tuple[str, str]:
+    """The failure's kind (accounts/failures.py) and its technical reason, for the log."""
+    if isinstance(exception, RequestException):
+        return "unavailable", f"{type(exception).__name__}: {exception}"
+    if isinstance(exception, OAuth2Error):
+        # e.g. the token endpoint's {"error": "invalid_client"} (wrong secret, wrong method).
+        return "refused", f"OAuth2Error: {exception}"
+    if isinstance(exception, PermissionDenied):
+        return "unreadable", f"PermissionDenied: {exception or 'ID token or state not valid'}"
+    if exception is not None:
+        return "unreadable", f"{type(exception).__name__}: {exception}"
+    if "saml_errors" in extra_context:
+        return "unreadable", f"SAML: {extra_context.get('saml_last_error_reason')}"
+    if "error" in request.GET:
+        description = request.GET.get("error_description", "")
+        if request.GET["error"] in ("temporarily_unavailable", "server_error"):
+            return (
+                "unavailable",
+                f"the provider answered error={request.GET['error']!r} {description}",
+            )
+        return "refused", f"the provider answered error={request.GET['error']!r} {description}"
+    if "state_id" in extra_context and extra_context.get("state") is None:
+        return (
+            "replayed",
+            f"callback state {extra_context['state_id']!r} matches no login waiting in this "
+            "browser session (reloaded, used twice, or started in another browser)",
+        )
+    return "unreadable", f"authentication error {error!r}"

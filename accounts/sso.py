@@ -18,6 +18,7 @@ This module is imported by the settings, so it must not import Django models at 
 
 import hashlib
 import json
+import re
 
 # Claims most OpenID Connect providers use; an entry's "claims" overrides them one by one.
 DEFAULT_OIDC_CLAIMS = {
@@ -26,25 +27,61 @@ DEFAULT_OIDC_CLAIMS = {
     "campus_id": ["student_id", "employee_number", "preferred_username"],
     "institution": ["department", "ou", "organization", "schac_home_organization"],
     "phone": ["phone_number"],
+    "affiliation": ["eduperson_scoped_affiliation", "eduperson_affiliation"],
 }
+
+EDU_PERSON_PRINCIPAL_NAME = "urn:oid:1.3.6.1.4.1.5923.1.1.1.6"
+EDU_PERSON_TARGETED_ID = "urn:oid:1.3.6.1.4.1.5923.1.1.1.10"
+EDU_PERSON_SCOPED_AFFILIATION = "urn:oid:1.3.6.1.4.1.5923.1.1.1.9"
+EDU_PERSON_AFFILIATION = "urn:oid:1.3.6.1.4.1.5923.1.1.1.1"
 
 # Attribute names in the eduPerson schema as CARSI and Shibboleth federations release them.
 DEFAULT_SAML_ATTRIBUTES = {
     "name": ["urn:oid:2.16.840.1.113730.3.1.241", "urn:oid:2.5.4.3", "displayName", "cn"],
     "email": ["urn:oid:0.9.2342.19200300.100.1.3", "mail", "email"],
-    "campus_id": ["urn:oid:2.16.840.1.113730.3.1.3", "employeeNumber", "uid"],
-    "institution": ["urn:oid:2.5.4.11", "ou", "urn:oid:1.3.6.1.4.1.5923.1.1.1.9"],
+    # A campus number where one is released, else eduPersonPrincipalName (user@scope).
+    "campus_id": [
+        "urn:oid:2.16.840.1.113730.3.1.3",
+        "employeeNumber",
+        "uid",
+        EDU_PERSON_PRINCIPAL_NAME,
+        "eduPersonPrincipalName",
+    ],
+    # The department (ou), else the organisation (o, schacHomeOrganization); else the IdP's
+    # name (see profile_from_sociallogin). Never eduPersonScopedAffiliation: it is a role.
+    "institution": [
+        "urn:oid:2.5.4.11",
+        "ou",
+        "urn:oid:2.5.4.10",
+        "o",
+        "urn:oid:1.3.6.1.4.1.25178.1.2.9",
+        "schacHomeOrganization",
+    ],
     "phone": ["urn:oid:2.5.4.20", "telephoneNumber"],
+    # student, faculty, staff, member...: shown to the ILL office when confirming.
+    "affiliation": [
+        EDU_PERSON_SCOPED_AFFILIATION,
+        "eduPersonScopedAffiliation",
+        EDU_PERSON_AFFILIATION,
+        "eduPersonAffiliation",
+    ],
 }
 
-# The SAML uid: the subject identifiers of the SAML subject-id profile, else the (persistent)
-# NameID. eduPersonTargetedID is left out on purpose: its SAML 2 value is itself a NameID
-# element, which allauth cannot use as a uid; an IdP that releases it as the persistent NameID
-# (as Shibboleth does) is covered by the NameID fallback.
+# The SAML uid, in this order: the subject identifiers of the SAML subject-id profile; the
+# NameID if it is persistent (or of the entry's own non-transient name_id_format);
+# eduPersonTargetedID (a NameID-valued attribute, see accounts/saml/provider.py). A transient
+# NameID is never a uid: it changes at every login.
 SAML_UID_ATTRIBUTES = [
     "urn:oasis:names:tc:SAML:attribute:pairwise-id",
     "urn:oasis:names:tc:SAML:attribute:subject-id",
 ]
+NAMEID_PERSISTENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
+NAMEID_TRANSIENT = "urn:oasis:names:tc:SAML:2.0:nameid-format:transient"
+
+# How long an IdP may rely on the SP metadata it fetched (validUntil), and how often it should
+# fetch it again (cacheDuration). python3-saml's default validUntil is two days away.
+SP_METADATA_VALID_DAYS = 365
+SP_METADATA_CACHE_SECONDS = 24 * 60 * 60
 
 
 class SSOConfigurationError(ValueError):
@@ -90,7 +127,8 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                 "client_id": entry["client_id"],
                 "secret": entry.get("secret", ""),
                 "settings": {
-                    "server_url": entry["server_url"],
+                    # The issuer; allauth appends /.well-known/openid-configuration to it.
+                    "server_url": entry["server_url"].rstrip("/"),
                     "token_auth_method": entry.get("token_auth_method", "client_secret_post"),
                     "oauth_pkce_enabled": entry.get("pkce", True),
                     "scope": entry.get("scope", ["openid", "profile", "email"]),
@@ -117,9 +155,17 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                 "sso_url": entry["idp_sso_url"],
                 "x509cert": entry["idp_x509cert"],
             }
+            if entry.get("idp_slo_url"):
+                # Single logout: logging out of the gateway also ends the campus session.
+                idp["slo_url"] = entry["idp_slo_url"]
         attributes = _as_lists({**DEFAULT_SAML_ATTRIBUTES, **entry.get("attributes", {})})
+        sp_cert, sp_key = _sp_key_pair(entry)
+        name_id_format = entry.get("name_id_format", NAMEID_PERSISTENT)
         saml_apps.append(
             {
+                # Each IdP is its own namespace of uids: SocialAccount.provider is the
+                # provider_id, so the same NameID at two IdPs is two different people.
+                "provider_id": entry["id"],
                 "client_id": entry["id"],
                 "name": entry.get("label") or entry["id"],
                 "settings": {
@@ -145,13 +191,104 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                             "allow_single_label_domains", False
                         ),
                         "reject_idp_initiated_sso": entry.get("reject_idp_initiated_sso", True),
+                        # Asked for in the AuthnRequest's NameIDPolicy and the SP metadata.
+                        "name_id_format": name_id_format,
+                        # The SP's own key pair: decrypts encrypted assertions (Shibboleth's
+                        # default) and signs AuthnRequests and LogoutRequests.
+                        "x509cert": sp_cert,
+                        "private_key": sp_key,
+                        "authn_request_signed": entry.get("sign_authn_requests", bool(sp_key)),
+                        "logout_request_signed": bool(sp_key),
+                        "want_assertion_encrypted": entry.get("want_assertion_encrypted", False),
+                        "metadata_valid_days": entry.get(
+                            "metadata_valid_days", SP_METADATA_VALID_DAYS
+                        ),
+                        "metadata_cache_duration": SP_METADATA_CACHE_SECONDS,
                     },
                 },
             }
         )
     if saml_apps:
         providers["saml"] = {"APPS": saml_apps}
+    _check_ids([a["provider_id"] for a in oidc_apps + saml_apps])
     return providers
+
+
+def _read_pem(entry: dict, key: str) -> str | None:
+    """`key` from the entry itself, or from the file named by `key`_file."""
+    if entry.get(key):
+        return entry[key]
+    path = entry.get(f"{key}_file")
+    if not path:
+        return None
+    try:
+        with open(path, encoding="ascii") as pem:
+            return pem.read()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SSOConfigurationError(
+            f"SAML_PROVIDERS entry {entry.get('id')!r}: {key}_file {path!r} cannot be read: {exc}"
+        ) from exc
+
+
+def _sp_key_pair(entry: dict) -> tuple[str | None, str | None]:
+    """The SP's certificate and private key (PEM), checked to belong together."""
+    cert, key = _read_pem(entry, "sp_x509cert"), _read_pem(entry, "sp_private_key")
+    if not cert and not key:
+        return None, None
+    name = f"SAML_PROVIDERS entry {entry.get('id')!r}"
+    if not cert or not key:
+        raise SSOConfigurationError(f"{name}: sp_x509cert and sp_private_key go together")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+
+    try:
+        body = cert if "-----BEGIN" in cert else _pem_wrap(cert)
+        certificate = x509.load_pem_x509_certificate(body.encode())
+    except ValueError as exc:
+        raise SSOConfigurationError(f"{name}: sp_x509cert is not a certificate: {exc}") from exc
+    try:
+        private_key = serialization.load_pem_private_key(key.encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise SSOConfigurationError(
+            f"{name}: sp_private_key is not an unencrypted PEM private key: {exc}"
+        ) from exc
+    public = serialization.PublicFormat.SubjectPublicKeyInfo
+    encoding = serialization.Encoding.PEM
+    if private_key.public_key().public_bytes(
+        encoding, public
+    ) != certificate.public_key().public_bytes(encoding, public):
+        raise SSOConfigurationError(f"{name}: sp_private_key does not belong to sp_x509cert")
+    return body, key
+
+
+def _pem_wrap(base64_der: str) -> str:
+    lines = re.sub(r"\s+", "", base64_der)
+    chunks = "\n".join(lines[i : i + 64] for i in range(0, len(lines), 64))
+    return f"-----BEGIN CERTIFICATE-----\n{chunks}\n-----END CERTIFICATE-----\n"
+
+
+# allauth looks a provider id up in its registry of provider classes before it looks for an
+# app with that provider_id: an entry named like an installed provider would be taken for it.
+RESERVED_IDS = frozenset({"saml", "openid_connect", "openid", "oauth2"})
+
+
+def _check_ids(ids: list[str]) -> None:
+    seen = set()
+    for provider_id in ids:
+        if provider_id in RESERVED_IDS:
+            raise SSOConfigurationError(
+                f"identity provider id {provider_id!r} is reserved; choose another id"
+            )
+        if not isinstance(provider_id, str) or not re.fullmatch(r"[A-Za-z0-9._-]+", provider_id):
+            raise SSOConfigurationError(
+                f"identity provider id {provider_id!r} may contain only letters, digits, . - _"
+            )
+        if provider_id in seen:
+            raise SSOConfigurationError(
+                f"identity provider id {provider_id!r} is used twice "
+                "(OIDC_PROVIDERS and SAML_PROVIDERS ids must all differ)"
+            )
+        seen.add(provider_id)
 
 
 def claims_to_profile(claims_map: dict[str, list[str]], data: dict) -> dict[str, str]:
@@ -173,14 +310,17 @@ def _provider_claims_map(sociallogin) -> dict[str, list[str]]:
     claims = (app.settings or {}).get("claims")
     if claims:
         return claims
-    return (
-        DEFAULT_SAML_ATTRIBUTES if sociallogin.account.provider == "saml" else DEFAULT_OIDC_CLAIMS
-    )
+    return DEFAULT_SAML_ATTRIBUTES if is_saml(sociallogin) else DEFAULT_OIDC_CLAIMS
+
+
+def is_saml(sociallogin) -> bool:
+    """Whether the login came through a SAML IdP (its account's provider is the IdP's id)."""
+    return sociallogin.provider.app.provider == "saml"
 
 
 def _claims_data(sociallogin) -> dict:
     extra = sociallogin.account.extra_data or {}
-    if sociallogin.account.provider == "saml":
+    if is_saml(sociallogin):
         return extra
     # allauth keeps the ID token and the userinfo answer apart; userinfo wins where both speak.
     merged = {}
@@ -191,8 +331,38 @@ def _claims_data(sociallogin) -> dict:
 
 
 def profile_from_sociallogin(sociallogin) -> dict[str, str]:
-    """What the identity provider released, as initial values of our registration form."""
-    return claims_to_profile(_provider_claims_map(sociallogin), _claims_data(sociallogin))
+    """What the identity provider released, as initial values of our registration form, and
+    the affiliation (student, faculty...) the ILL office sees when confirming."""
+    claims_map = _provider_claims_map(sociallogin)
+    data = _claims_data(sociallogin)
+    profile = claims_to_profile(claims_map, data)
+    affiliation = affiliation_from(claims_map.get("affiliation", []), data)
+    if affiliation:
+        profile["affiliation"] = affiliation
+    else:
+        profile.pop("affiliation", None)
+    if is_saml(sociallogin) and not profile.get("institution"):
+        # A federation IdP's display name is its institution's name.
+        profile["institution"] = sociallogin.provider.name
+    return profile
+
+
+def affiliation_from(names: list[str], data: dict) -> str:
+    """All values of the first affiliation attribute released, without their scope:
+    ["student@example.edu.cn", "member@example.edu.cn"] -> "student, member"."""
+    for name in names:
+        values = data.get(name)
+        if isinstance(values, str):
+            values = [values]
+        roles = []
+        for value in values or []:
+            if isinstance(value, str) and value.strip():
+                role = value.strip().split("@", 1)[0]
+                if role not in roles:
+                    roles.append(role)
+        if roles:
+            return ", ".join(roles)[:100]
+    return ""
 
 
 def username_for(sociallogin) -> str:

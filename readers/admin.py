@@ -33,6 +33,7 @@ class ReaderAdminForm(forms.ModelForm):
             "address",
             "postal_code",
             "institution",
+            "affiliation",
             "campus_id",
             "language",
         ]
@@ -73,7 +74,13 @@ class ReaderAdmin(RobustChangeListMixin, admin.ModelAdmin):
     search_fields = ["name", "email", "user__username", "id_number", "campus_id", "phone"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["status", "created_at", "decided_at", "decided_by", "rejection_reason"]
+    readonly_fields = [
+        "status",
+        "created_at",
+        "decided_at",
+        "decided_by",
+        "rejection_reason",
+    ]
     actions = ["confirm_selected", "reject_selected"]
     change_form_template = "admin/readers/reader/change_form.html"
     form = ReaderAdminForm

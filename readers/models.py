@@ -51,6 +51,12 @@ class Reader(models.Model):
     postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
     institution = models.CharField(_("department or institution"), max_length=200, blank=True)
     campus_id = models.CharField(_("campus ID"), max_length=50, blank=True)
+    affiliation = models.CharField(
+        _("affiliation"),
+        max_length=100,
+        blank=True,
+        help_text=_("As the campus login released it: student, faculty, staff, member…"),
+    )
     language = models.CharField(
         _("language for e-mails"), max_length=10, choices=settings.LANGUAGES, default="zh-hans"
     )

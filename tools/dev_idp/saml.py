@@ -32,11 +32,13 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlencode, urlsplit
 
+import xmlsec
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as Saml2
@@ -52,11 +54,14 @@ __all__ = [
     "NAMEID_PERSISTENT",
     "NAMEID_TRANSIENT",
     "AuthnRequest",
+    "LogoutRequest",
     "NameID",
     "SigningKey",
     "TestSamlIdP",
     "generate_signing_key",
     "parse_authn_request",
+    "parse_logout_request",
+    "verify_redirect_signature",
 ]
 
 # Attribute names in the SAML 2 "urn:oid" form that Shibboleth/CARSI release.
@@ -161,6 +166,8 @@ class AuthnRequest:
     acs_url: str | None
     destination: str | None
     relay_state: str | None
+    name_id_policy_format: str | None = None
+    signed: bool = False  # carries a redirect-binding query signature (SigAlg, Signature)
 
 
 def parse_authn_request(redirect_url: str) -> AuthnRequest:
@@ -177,10 +184,70 @@ def parse_authn_request(redirect_url: str) -> AuthnRequest:
     if root.tag != _q(Saml2.NS_SAMLP, "AuthnRequest"):
         raise ValueError(f"expected an AuthnRequest, got {root.tag}")
     issuer = root.find(_q(Saml2.NS_SAML, "Issuer"))
+    policy = root.find(_q(Saml2.NS_SAMLP, "NameIDPolicy"))
     return AuthnRequest(
         id=root.get("ID"),
         issuer=issuer.text if issuer is not None else None,
         acs_url=root.get("AssertionConsumerServiceURL"),
+        destination=root.get("Destination"),
+        relay_state=query.get("RelayState", [None])[0],
+        name_id_policy_format=policy.get("Format") if policy is not None else None,
+        signed="Signature" in query and "SigAlg" in query,
+    )
+
+
+def verify_redirect_signature(redirect_url: str, certificate_pem: str) -> bool:
+    """Whether an HTTP-Redirect binding URL carries a valid RSA-SHA256 query signature by the
+    key of `certificate_pem` (how an IdP checks a signed AuthnRequest)."""
+    query = urlsplit(redirect_url).query
+    parts = dict(part.split("=", 1) for part in query.split("&"))
+    if "Signature" not in parts:
+        return False
+    signed = "&".join(
+        f"{name}={parts[name]}"
+        for name in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg")
+        if name in parts
+    )
+    signature = base64.b64decode(unquote_plus(parts["Signature"]))
+    public_key = x509.load_pem_x509_certificate(certificate_pem.encode()).public_key()
+    try:
+        public_key.verify(signature, signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except InvalidSignature:
+        return False
+    return True
+
+
+@dataclass(frozen=True)
+class LogoutRequest:
+    """The parts of an SP's ``<samlp:LogoutRequest>`` a test checks and answers."""
+
+    id: str
+    issuer: str | None
+    name_id: str | None
+    session_index: str | None
+    destination: str | None
+    relay_state: str | None
+
+
+def parse_logout_request(redirect_url: str) -> LogoutRequest:
+    """Decode the LogoutRequest in an HTTP-Redirect binding URL."""
+    query = parse_qs(urlsplit(redirect_url).query)
+    if "SAMLRequest" not in query:
+        raise ValueError("URL has no SAMLRequest parameter")
+    xml = OneLogin_Saml2_Utils.decode_base64_and_inflate(query["SAMLRequest"][0])
+    root = OneLogin_Saml2_XML.to_etree(xml)
+    if root.tag != _q(Saml2.NS_SAMLP, "LogoutRequest"):
+        raise ValueError(f"expected a LogoutRequest, got {root.tag}")
+
+    def text(namespace, tag):
+        element = root.find(_q(namespace, tag))
+        return element.text if element is not None else None
+
+    return LogoutRequest(
+        id=root.get("ID"),
+        issuer=text(Saml2.NS_SAML, "Issuer"),
+        name_id=text(Saml2.NS_SAML, "NameID"),
+        session_index=text(Saml2.NS_SAMLP, "SessionIndex"),
         destination=root.get("Destination"),
         relay_state=query.get("RelayState", [None])[0],
     )
@@ -216,6 +283,23 @@ def _sign(element: etree._Element, key: SigningKey) -> etree._Element:
     return OneLogin_Saml2_XML.to_etree(signed)
 
 
+def _encrypt(element: etree._Element, certificate_pem: str) -> None:
+    """Replace `element` (in its tree) by its xmlenc encryption to `certificate_pem`:
+    AES-128-CBC for the data, its key RSA-OAEP-encrypted to the certificate."""
+    template = xmlsec.template.encrypted_data_create(
+        element, xmlsec.Transform.AES128, type=xmlsec.EncryptionType.ELEMENT, ns="xenc"
+    )
+    xmlsec.template.encrypted_data_ensure_cipher_value(template)
+    key_info = xmlsec.template.encrypted_data_ensure_key_info(template, ns="dsig")
+    encrypted_key = xmlsec.template.add_encrypted_key(key_info, xmlsec.Transform.RSA_OAEP)
+    xmlsec.template.encrypted_data_ensure_cipher_value(encrypted_key)
+    manager = xmlsec.KeysManager()
+    manager.add_key(xmlsec.Key.from_memory(certificate_pem, xmlsec.KeyFormat.CERT_PEM, None))
+    context = xmlsec.EncryptionContext(manager)
+    context.key = xmlsec.Key.generate(xmlsec.KeyData.AES, 128, xmlsec.KeyDataType.SESSION)
+    context.encrypt_xml(template, element)
+
+
 class TestSamlIdP:
     """A SAML 2.0 IdP that signs whatever assertion a test asks for.
 
@@ -231,9 +315,11 @@ class TestSamlIdP:
         sso_url: str = DEFAULT_SSO_URL,
         *,
         signing_key: SigningKey | None = None,
+        slo_url: str | None = None,
     ) -> None:
         self.entity_id = entity_id
         self.sso_url = sso_url
+        self.slo_url = slo_url
         self.signing_key = signing_key or _cached_signing_key(entity_id)
 
     @property
@@ -263,6 +349,14 @@ class TestSamlIdP:
             "X509Certificate",
             self.signing_key.certificate_base64,
         )
+        if self.slo_url:
+            _sub(
+                idp,
+                md,
+                "SingleLogoutService",
+                Binding=Saml2.BINDING_HTTP_REDIRECT,
+                Location=self.slo_url,
+            )
         _sub(idp, md, "NameIDFormat", NAMEID_PERSISTENT)
         _sub(idp, md, "NameIDFormat", NAMEID_TRANSIENT)
         _sub(
@@ -290,6 +384,43 @@ class TestSamlIdP:
             "x509cert": self.signing_key.certificate_base64,
         }
 
+    # -- single logout -----------------------------------------------------
+
+    def logout_response_url(
+        self, request: LogoutRequest, sls_url: str, *, sign: bool = True
+    ) -> str:
+        """The IdP's answer to `request` (it ended its session), as an HTTP-Redirect URL to the
+        SP's single logout service, signed as the redirect binding signs (query signature)."""
+        samlp, saml = Saml2.NS_SAMLP, Saml2.NS_SAML
+        response = etree.Element(
+            _q(samlp, "LogoutResponse"),
+            {
+                "ID": _new_id(),
+                "Version": "2.0",
+                "IssueInstant": _instant(dt.datetime.now(dt.UTC)),
+                "Destination": sls_url,
+                "InResponseTo": request.id,
+            },
+            nsmap={"samlp": samlp, "saml": saml},
+        )
+        _sub(response, saml, "Issuer", self.entity_id)
+        _sub(_sub(response, samlp, "Status"), samlp, "StatusCode", Value=Saml2.STATUS_SUCCESS)
+        encoded = OneLogin_Saml2_Utils.deflate_and_base64_encode(
+            etree.tostring(response, encoding="unicode")
+        )
+        params = [("SAMLResponse", encoded)]
+        if request.relay_state is not None:
+            params.append(("RelayState", request.relay_state))
+        if not sign:
+            return f"{sls_url}?{urlencode(params)}"
+        params.append(("SigAlg", Saml2.RSA_SHA256))
+        signed_part = urlencode(params)
+        key = serialization.load_pem_private_key(
+            self.signing_key.private_key_pem.encode(), password=None
+        )
+        signature = key.sign(signed_part.encode(), padding.PKCS1v15(), hashes.SHA256())
+        return f"{sls_url}?{signed_part}&{urlencode({'Signature': base64.b64encode(signature)})}"
+
     # -- answering the SP --------------------------------------------------
 
     def response(self, **kwargs: Any) -> str:
@@ -309,6 +440,7 @@ class TestSamlIdP:
         sign_with: SigningKey | None = None,
         issued_at: dt.datetime | None = None,
         lifetime: dt.timedelta = dt.timedelta(minutes=5),
+        encrypt_for: str | None = None,
     ) -> str:
         """Build a successful ``<samlp:Response>`` with one assertion.
 
@@ -361,7 +493,13 @@ class TestSamlIdP:
         )
         if sign in ("assertion", "both"):
             assertion = _sign(assertion, key)
-        response.append(assertion)
+        if encrypt_for:
+            # As Shibboleth does by default: the assertion encrypted to the SP's certificate.
+            wrapper = _sub(response, saml, "EncryptedAssertion")
+            wrapper.append(assertion)
+            _encrypt(assertion, encrypt_for)
+        else:
+            response.append(assertion)
         if sign in ("response", "both"):
             response = _sign(response, key)
         return etree.tostring(response, encoding="unicode")

@@ -68,6 +68,7 @@ SCOPES_SUPPORTED = ("openid", "profile", "email")
 # Claims this server sets itself; identity claims can never override them.
 REGISTERED_CLAIMS = ("iss", "sub", "aud", "exp", "iat", "auth_time", "nonce", "jti", "at_hash")
 MAX_BODY_BYTES = 64 * 1024
+SESSION_COOKIE = "dev_idp_session"
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,13 @@ class DevIdP:
 
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Every request target as the client sent it (tests check what a client asked for).
+        self.requested_paths: list[str] = []
+        # Single sign-on sessions, as a real IdP keeps them: the browser's session cookie ->
+        # the identity chosen. A browser with one is signed in again without the picker, until
+        # it logs out at the end_session_endpoint. `logouts` lists the subs logged out there.
+        self._sessions: dict[str, str] = {}
+        self.logouts: list[str] = []
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -318,6 +326,7 @@ class DevIdP:
             "token_endpoint": self.url("/token"),
             "userinfo_endpoint": self.url("/userinfo"),
             "jwks_uri": self.url("/jwks"),
+            "end_session_endpoint": self.url("/logout"),
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code"],
             "subject_types_supported": ["public"],
@@ -359,8 +368,11 @@ class DevIdP:
             and not parts.fragment  # RFC 6749 §3.1.2
         )
 
-    def _authorize(self, params: Mapping[str, str], *, submitted: bool) -> _Reply:
-        """Handle GET (show the picker) and POST (issue a code) /authorize."""
+    def _authorize(
+        self, params: Mapping[str, str], *, submitted: bool, session: str | None = None
+    ) -> _Reply:
+        """Handle GET (show the picker, or sign a browser with a session straight in) and
+        POST (issue a code, and start the browser's session) /authorize."""
         client_id = params.get("client_id", "")
         redirect_uri = params.get("redirect_uri", "")
         # Until client_id and redirect_uri are known good, errors must be
@@ -409,16 +421,24 @@ class DevIdP:
             if method not in ("S256", "plain"):
                 return fail("invalid_request", "code_challenge_method must be S256 or plain")
 
+        new_session = None
         if not submitted:
-            return _picker_page(self, params)
-
-        if params.get("deny"):
-            return fail("access_denied", "the user cancelled sign-in")
-        identity = self._identities.get(params.get("identity", ""))
-        if identity is None:
-            return _error_page(
-                "Unknown identity", "Please go back and choose one of the listed identities."
-            )
+            with self._lock:
+                signed_in = self._sessions.get(session or "")
+            if signed_in is None:
+                return _picker_page(self, params)
+            identity = self._identities[signed_in]
+        else:
+            if params.get("deny"):
+                return fail("access_denied", "the user cancelled sign-in")
+            identity = self._identities.get(params.get("identity", ""))
+            if identity is None:
+                return _error_page(
+                    "Unknown identity", "Please go back and choose one of the listed identities."
+                )
+            new_session = secrets.token_urlsafe(16)
+            with self._lock:
+                self._sessions[new_session] = identity.sub
 
         now = self._clock()
         code = secrets.token_urlsafe(32)
@@ -435,7 +455,39 @@ class DevIdP:
         with self._lock:
             self._forget_expired(now)
             self._codes[code] = grant
-        return _redirect(_with_query(redirect_uri, code=code, state=state))
+        reply = _redirect(_with_query(redirect_uri, code=code, state=state))
+        if new_session:
+            cookie = f"{SESSION_COOKIE}={new_session}; Path=/; HttpOnly; SameSite=Lax"
+            reply = _Reply(reply.status, headers={**reply.headers, "Set-Cookie": cookie})
+        return reply
+
+    # -- /logout (RP-initiated logout) --------------------------------------
+
+    def _logout(self, params: Mapping[str, str], session: str | None) -> _Reply:
+        """OpenID Connect RP-initiated logout: end the browser's session, then go back."""
+        hint = params.get("id_token_hint", "")
+        try:
+            claims = jwt.decode(
+                hint,
+                self._key.public_key(),
+                algorithms=["RS256"],
+                audience=self.client_id,
+                issuer=self.issuer,
+                options={"verify_exp": False},  # an old ID token is still a good hint
+            )
+        except jwt.PyJWTError as error:
+            return _error_page("Invalid logout request", html.escape(f"id_token_hint: {error}"))
+        redirect_uri = params.get("post_logout_redirect_uri")
+        if redirect_uri and not self._redirect_uri_allowed(redirect_uri):
+            return _error_page("Redirect URI not allowed", html.escape(redirect_uri))
+        with self._lock:
+            self._sessions.pop(session or "", None)
+            self.logouts.append(claims["sub"])
+        if not redirect_uri:
+            return _html_reply(HTTPStatus.OK, "Signed out", "<p>You are signed out.</p>")
+        reply = _redirect(_with_query(redirect_uri, state=params.get("state")))
+        expired = f"{SESSION_COOKIE}=; Path=/; Max-Age=0"
+        return _Reply(reply.status, headers={**reply.headers, "Set-Cookie": expired})
 
     def _forget_expired(self, now: float) -> None:
         # Caller holds the lock. Spent codes are remembered for as long as a
@@ -758,6 +810,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         idp = self.server.idp
+        idp.requested_paths.append(self.path)
         path, query = self._target()
         if path == "/.well-known/openid-configuration":
             self._send(_json_reply(HTTPStatus.OK, idp.discovery()))
@@ -774,7 +827,14 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                 )
                 return
-            self._send(idp._authorize(params, submitted=False))
+            self._send(idp._authorize(params, submitted=False, session=self._session()))
+        elif path == "/logout":
+            try:
+                params = _single_valued(query)
+            except _DuplicateParameter as dup:
+                self._send(_error_page("Invalid request", html.escape(f"{dup} is repeated")))
+                return
+            self._send(idp._logout(params, self._session()))
         elif path == "/userinfo":
             self._send(idp._userinfo(self.headers.get("Authorization")))
         elif path == "/":
@@ -784,6 +844,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         idp = self.server.idp
+        idp.requested_paths.append(self.path)
         path, _ = self._target()
         if path not in ("/authorize", "/token", "/userinfo"):
             self._send(_json_reply(HTTPStatus.NOT_FOUND, {"error": "not_found"}))
@@ -810,7 +871,13 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/token":
             self._send(idp._token_endpoint(form, self.headers.get("Authorization")))
         else:
-            self._send(idp._authorize(form, submitted=True))
+            self._send(idp._authorize(form, submitted=True, session=self._session()))
+
+    def _session(self) -> str | None:
+        from http.cookies import SimpleCookie
+
+        cookie = SimpleCookie(self.headers.get("Cookie", ""))
+        return cookie[SESSION_COOKIE].value if SESSION_COOKIE in cookie else None
 
     def _read_form(self) -> dict[str, str]:
         content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()

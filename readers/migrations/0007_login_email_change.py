@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('readers', '0005_reader_user_label'),
+        ('readers', '0006_reader_affiliation'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
