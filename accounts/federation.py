@@ -105,10 +105,14 @@ def read_aggregate(
     """The SAML 2 identity providers of a verified aggregate."""
     root = _verify(xml, certificate_pem, now or dt.datetime.now(dt.UTC))
     idps = []
+    seen = set()
     for entity in root.iter(f"{{{MD}}}EntityDescriptor"):
         if entity.find(f"{{{MD}}}IDPSSODescriptor") is None:
             continue  # a service provider
         entity_id = entity.get("entityID")
+        if not entity_id or entity_id in seen:
+            continue  # the first description of an entity counts
+        seen.add(entity_id)
         parsed = OneLogin_Saml2_IdPMetadataParser.parse(
             etree.tostring(entity), entity_id=entity_id
         ).get("idp")

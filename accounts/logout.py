@@ -128,6 +128,9 @@ def logged_out(request):
         except SocialApp.DoesNotExist:
             url = None  # the provider was removed from the configuration since
         info["status"] = "at_idp" if url else "open"
+        # What identified the reader at the IdP is not kept once it has been used.
+        for key in ("id_token", "name_id", "session_index", "nq", "spnq"):
+            info.pop(key, None)
         request.session[LOGGED_OUT_KEY] = info
         if url:
             return redirect(url)

@@ -1,6 +1,7 @@
 """Federations (CARSI): the IdPs of a signed metadata aggregate, and the institution chooser."""
 
 import datetime as dt
+import json
 
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
@@ -253,3 +254,37 @@ def test_few_providers_keep_their_buttons(federation, client, settings):
 def test_chooser_query_count(federation, client, django_assert_max_num_queries):
     with django_assert_max_num_queries(6):
         assert client.get("/accounts/institutions/", {"q": "大学"}).status_code == 200
+
+
+def test_the_chooser_also_offers_configured_oidc_providers(federation, client, settings, dev_idp):
+    from accounts.sso import providers_from_env
+    from tests.accounts.sso_helpers import CLIENT_ID, CLIENT_SECRET
+
+    settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(
+        json.dumps(
+            [
+                {
+                    "id": "campus",
+                    "label": "统一认证 Campus login",
+                    "server_url": dev_idp.issuer,
+                    "client_id": CLIENT_ID,
+                    "secret": CLIENT_SECRET,
+                }
+            ]
+        ),
+        "",
+    )
+    content = client.get("/accounts/institutions/", {"q": "campus"}).content.decode()
+    assert "统一认证 Campus login" in content
+    response = client.post("/accounts/institutions/", {"institution": "campus"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(dev_idp.issuer + "/authorize")
+
+
+def test_an_entity_described_twice_is_one_idp(tmp_path, cert_file, capsys):
+    twin = TestSamlIdP(entity_id=PKU.entity_id, sso_url="https://elsewhere.example/sso")
+    sync(aggregate_file(tmp_path, [PKU, twin, THU]), cert_file)
+    assert "2 identity providers in the aggregate; 2 added" in capsys.readouterr().out
+    assert apps()[PKU.entity_id].settings["idp_config"]["singleSignOnService"]["url"] == (
+        PKU.sso_url
+    )
