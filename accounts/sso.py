@@ -179,6 +179,11 @@ def saml_sp_settings(entry: dict) -> dict:
     SAML_PROVIDERS or from SAML_FEDERATION."""
     attributes = _as_lists({**DEFAULT_SAML_ATTRIBUTES, **entry.get("attributes", {})})
     sp_cert, sp_key = _sp_key_pair(entry)
+    if entry.get("want_assertion_encrypted") and not sp_key:
+        raise SSOConfigurationError(
+            f"SAML entry {entry.get('id')!r}: want_assertion_encrypted needs the SP key pair "
+            "(sp_x509cert and sp_private_key) to decrypt with"
+        )
     return {
         "sp": {"entity_id": entry.get("sp_entity_id", "")},
         # allauth keeps the uid and e-mail from this mapping; everything else the gateway

@@ -288,3 +288,40 @@ def test_an_entity_described_twice_is_one_idp(tmp_path, cert_file, capsys):
     assert apps()[PKU.entity_id].settings["idp_config"]["singleSignOnService"]["url"] == (
         PKU.sso_url
     )
+
+
+def test_single_logout_at_a_federation_idp(tmp_path, cert_file, client, settings):
+    from tools.dev_idp.saml import parse_logout_request
+
+    client.defaults["HTTP_HOST"] = "testserver"
+    settings.SOCIALACCOUNT_PROVIDERS = {}
+    settings.SAML_FEDERATION = {
+        **settings.SAML_FEDERATION,
+        "advanced": {**settings.SAML_FEDERATION["advanced"], "allow_single_label_domains": True},
+    }
+    nju = TestSamlIdP(
+        entity_id="https://idp.nju.example.edu.cn/idp/shibboleth",
+        sso_url="https://idp.nju.example.edu.cn/idp/profile/SAML2/Redirect/SSO",
+        slo_url="https://idp.nju.example.edu.cn/idp/profile/SAML2/Redirect/SLO",
+        display_names={"zh": "南京大学", "en": "Nanjing University"},
+    )
+    sync(aggregate_file(tmp_path, [nju, PKU]), cert_file)
+    app = apps()[nju.entity_id]
+    authn = saml_start(client, app.client_id, nju.sso_url)
+    saml_post(client, "federation", nju, authn, name_id="nju-1")
+    client.post("/accounts/3rdparty/signup/", REGISTRATION)
+    response = client.get(client.post("/accounts/logout/")["Location"])
+    assert response["Location"].startswith(nju.slo_url)
+    logout_request = parse_logout_request(response["Location"])
+    back = nju.logout_response_url(
+        logout_request, "http://testserver/accounts/saml/federation/sls/"
+    )
+    parts = back.split("http://testserver", 1)[1]
+    assert client.get(parts)["Location"] == "/accounts/logged-out/"
+    content = client.get("/accounts/logged-out/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "and of the campus login (Nanjing University)" in content
+
+
+def test_the_federation_logout_endpoint_without_a_logout(client):
+    response = client.get("/accounts/saml/federation/sls/?SAMLRequest=x")
+    assert response.status_code == 400
