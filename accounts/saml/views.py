@@ -54,29 +54,34 @@ _LEFT_FEDERATION = "the IdP has left the federation (disabled by manage.py sync_
 
 
 def _federation_provider(request, acs_request_data):
-    """The federation IdP that issued the stored SAML response, or None."""
+    """The federation IdP that issued the stored SAML response: (provider, None), or
+    (None, why not)."""
+    saml = "{urn:oasis:names:tc:SAML:2.0:assertion}"
     try:
         data = httpkit.deserialize_request(acs_request_data, HttpRequest()).POST
         xml = base64.b64decode(data.get("SAMLResponse", ""), validate=False)
         root = OneLogin_Saml2_XML.to_etree(xml)
-        issuer = root.find("{urn:oasis:names:tc:SAML:2.0:assertion}Issuer").text.strip()
-    except Exception:  # no stored response, not base64, not XML, no Issuer
-        return None
+        # The Response's Issuer is optional; the (unencrypted) Assertion's is not.
+        element = root.find(f"{saml}Issuer")
+        if element is None:
+            element = root.find(f"{saml}Assertion/{saml}Issuer")
+        issuer = element.text.strip()
+    except Exception as exc:  # no stored response, not base64, not XML, no Issuer
+        return None, f"no readable SAML response with an Issuer: {type(exc).__name__}: {exc}"
     for app in get_social_adapter().list_apps(request, provider="saml"):
         settings_ = app.settings or {}
         if settings_.get("federation") and settings_.get("idp", {}).get("entity_id") == issuer:
-            return app.get_provider(request)
-    logger.warning("SAML response at the federation ACS from an unknown IdP %r", issuer[:200])
-    return None
+            return app.get_provider(request), None
+    return None, f"the Issuer {issuer[:200]!r} is no IdP of the federation"
 
 
-def _unknown_federation_idp(request):
+def _unknown_federation_idp(request, reason):
     return render_failure(
         request,
         provider_id=FEDERATION_SLUG,
         provider_name=gettext("your institution"),
         kind="unreadable",
-        reason="no federation IdP issued the response at the federation ACS (see above)",
+        reason=f"SAML response at the federation ACS refused: {reason}",
         login_url=None,
     )
 
@@ -91,9 +96,9 @@ class FinishACSView(allauth_views.SAMLViewMixin, View):
             # One ACS for every IdP of the federation: the response's Issuer says which IdP's
             # settings (certificate...) must verify it. A forged Issuer only picks the wrong
             # certificate, against which the signature then fails.
-            provider = _federation_provider(request, acs_request_data)
+            provider, reason = _federation_provider(request, acs_request_data)
             if provider is None:
-                return _unknown_federation_idp(request)
+                return _unknown_federation_idp(request, reason)
         else:
             provider = self.get_provider(organization_slug)
         if provider.app.settings.get("disabled"):

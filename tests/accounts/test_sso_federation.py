@@ -187,12 +187,21 @@ def test_a_response_signed_by_another_federation_idp_is_refused(federation, clie
     assert SocialAccount.objects.count() == 0
 
 
-def test_a_response_from_outside_the_federation(federation, client):
+def test_a_response_from_outside_the_federation(federation, client, caplog):
     pku = federation[PKU.entity_id]
     authn = saml_start(client, pku.client_id)
     stranger = TestSamlIdP(entity_id="https://idp.stranger.example/idp")
     response = saml_post(client, "federation", stranger, authn, name_id="x")
     assert response.status_code == 400
+    assert "'https://idp.stranger.example/idp' is no IdP of the federation" in caplog.text
+
+
+def test_junk_at_the_federation_acs(federation, client, caplog):
+    client.post("/accounts/saml/federation/acs/", {"SAMLResponse": "PG5vdCB4bWw="})
+    response = client.get("/accounts/saml/federation/acs/finish/")
+    assert response.status_code == 400
+    assert "no readable SAML response with an Issuer" in caplog.text
+    assert client.get("/accounts/saml/federation/acs/finish/").status_code == 400
 
 
 def test_federation_sp_metadata(federation, client):
