@@ -102,7 +102,7 @@ class FinishACSView(allauth_views.SAMLViewMixin, View):
         else:
             provider = self.get_provider(organization_slug)
         if provider.app.settings.get("disabled"):
-            return _fail(request, provider, "unavailable", _LEFT_FEDERATION)
+            return _fail(request, provider, "left", _LEFT_FEDERATION)
         if not acs_request_data:
             return _fail(
                 request,
@@ -183,7 +183,7 @@ class LoginView(allauth_views.LoginView):
     def dispatch(self, request, *args, **kwargs):
         provider = self.get_provider()
         if provider.app.settings.get("disabled"):
-            return _fail(request, provider, "unavailable", _LEFT_FEDERATION)
+            return _fail(request, provider, "left", _LEFT_FEDERATION)
         try:
             return super().dispatch(request, *args, **kwargs)
         except IdPUnavailable as exc:

@@ -107,8 +107,12 @@ def test_an_idp_that_left_is_disabled_not_deleted(federation, tmp_path, cert_fil
     assert fudan.settings["disabled"] is True
     assert SocialAccount.objects.get().user == reader.user  # the account is kept
     response = client.post(f"/accounts/saml/{fudan.client_id}/login/", HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 503
-    assert "Fudan University" in response.content.decode()
+    assert response.status_code == 403
+    assert "Fudan University no longer takes part in the campus login" in response.content.decode()
+    # A response of the IdP that left is not taken either.
+    response = saml_post(client, "federation", FUDAN, authn, name_id="fudan-reader")
+    assert response.status_code == 403
+    assert SocialAccount.objects.count() == 1
     assert "Fudan" not in client.get("/accounts/institutions/").content.decode()
 
     # Back in the federation: enabled again.
