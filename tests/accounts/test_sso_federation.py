@@ -338,3 +338,17 @@ def test_single_logout_at_a_federation_idp(tmp_path, cert_file, client, settings
 def test_the_federation_logout_endpoint_without_a_logout(client):
     response = client.get("/accounts/saml/federation/sls/?SAMLRequest=x")
     assert response.status_code == 400
+
+
+def test_two_runs_at_once_do_not_both_add(tmp_path, cert_file):
+    from django.core.cache import cache
+
+    cache.add("sync_federation:carsi", "running", timeout=60)
+    try:
+        with pytest.raises(CommandError, match="Another sync_federation for 'carsi' is running"):
+            sync(aggregate_file(tmp_path, [PKU]), cert_file)
+    finally:
+        cache.delete("sync_federation:carsi")
+    assert SocialApp.objects.count() == 0
+    sync(aggregate_file(tmp_path, [PKU]), cert_file)
+    assert SocialApp.objects.count() == 1

@@ -2,9 +2,12 @@
 
 import urllib.request
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.federation import FederationMetadataError, read_aggregate, sync
+
+LOCK_SECONDS = 15 * 60
 
 
 class Command(BaseCommand):
@@ -46,7 +49,17 @@ class Command(BaseCommand):
             idps = read_aggregate(xml, certificate)
         except FederationMetadataError as exc:
             raise CommandError(f"The aggregate is refused, nothing was changed: {exc}") from exc
-        result = sync(federation, idps)
+        # Two runs at once (an overlapping schedule) would both add a new IdP: one at a time.
+        lock = f"sync_federation:{federation}"
+        if not cache.add(lock, "running", timeout=LOCK_SECONDS):
+            raise CommandError(
+                f"Another sync_federation for {federation!r} is running; nothing was changed "
+                f"(if it crashed, the lock ends by itself within {LOCK_SECONDS // 60} minutes)."
+            )
+        try:
+            result = sync(federation, idps)
+        finally:
+            cache.delete(lock)
         self.stdout.write(
             f"{federation}: {len(idps)} identity providers in the aggregate; "
             f"{result.added} added, {result.updated} updated, {result.unchanged} unchanged, "
