@@ -6,6 +6,7 @@ from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from requests import RequestException
@@ -37,6 +38,15 @@ def user_display(user) -> str:
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    def list_apps(self, request, provider=None, client_id=None):
+        # Federation IdPs (manage.py sync_federation) keep only the IdP's side in the database;
+        # the gateway's side (SP entity, keys, attributes) comes from SAML_FEDERATION.
+        apps = super().list_apps(request, provider=provider, client_id=client_id)
+        for app in apps:
+            if app.provider == "saml" and (app.settings or {}).get("federation"):
+                app.settings = {**settings.SAML_FEDERATION, **app.settings}
+        return apps
+
     def is_auto_signup_allowed(self, request, sociallogin):
         # The registration form asks for what the ILL office needs (ID, phone, address), which
         # no identity provider releases: every campus reader fills it in once.

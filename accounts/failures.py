@@ -71,6 +71,15 @@ FAILURES = {
             "start the login again from the gateway."
         ),
     ),
+    "left": Failure(
+        HTTPStatus.FORBIDDEN,
+        _("%(idp)s no longer takes part in the campus login"),
+        _(
+            "Your institution has left the federation through which the gateway accepted its "
+            "login, so you cannot log in through it any more. Your registration and your "
+            "requests are kept: ask the ILL office how to log in from now on."
+        ),
+    ),
     "no_identifier": Failure(
         HTTPStatus.FORBIDDEN,
         _("%(idp)s did not say who you are"),

@@ -41,6 +41,7 @@ def remember_saml(request, provider, auth) -> None:
         "protocol": "saml",
         "provider_id": provider.sub_id,
         "name": provider.name,
+        "names": (provider.app.settings or {}).get("names") or {},
         "name_id": auth.get_nameid(),
         "name_id_format": auth.get_nameid_format(),
         "nq": auth.get_nameid_nq(),
@@ -128,6 +129,9 @@ def logged_out(request):
         except SocialApp.DoesNotExist:
             url = None  # the provider was removed from the configuration since
         info["status"] = "at_idp" if url else "open"
+        # What identified the reader at the IdP is not kept once it has been used.
+        for key in ("id_token", "name_id", "session_index", "nq", "spnq"):
+            info.pop(key, None)
         request.session[LOGGED_OUT_KEY] = info
         if url:
             return redirect(url)
@@ -137,8 +141,11 @@ def logged_out(request):
         if state and secrets.compare_digest(state, info.get("state", "")):
             status = info["status"] = "ended"
             request.session[LOGGED_OUT_KEY] = info
+    idp_name = ""
+    if info:
+        from accounts.saml.provider import display_name
+
+        idp_name = display_name(info.get("names") or {}) or info["name"]
     return render(
-        request,
-        "account/logged_out.html",
-        {"campus_login": status, "idp_name": info["name"] if info else ""},
+        request, "account/logged_out.html", {"campus_login": status, "idp_name": idp_name}
     )

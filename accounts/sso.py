@@ -158,9 +158,6 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
             if entry.get("idp_slo_url"):
                 # Single logout: logging out of the gateway also ends the campus session.
                 idp["slo_url"] = entry["idp_slo_url"]
-        attributes = _as_lists({**DEFAULT_SAML_ATTRIBUTES, **entry.get("attributes", {})})
-        sp_cert, sp_key = _sp_key_pair(entry)
-        name_id_format = entry.get("name_id_format", NAMEID_PERSISTENT)
         saml_apps.append(
             {
                 # Each IdP is its own namespace of uids: SocialAccount.provider is the
@@ -168,50 +165,77 @@ def providers_from_env(oidc_raw: str | None, saml_raw: str | None) -> dict:
                 "provider_id": entry["id"],
                 "client_id": entry["id"],
                 "name": entry.get("label") or entry["id"],
-                "settings": {
-                    "idp": idp,
-                    "sp": {"entity_id": entry.get("sp_entity_id", "")},
-                    # allauth keeps the uid and e-mail from this mapping; everything else the
-                    # gateway reads from the raw attributes through `claims`.
-                    "attribute_mapping": {
-                        "uid": entry.get("uid_attributes", SAML_UID_ATTRIBUTES),
-                        "email": attributes["email"],
-                    },
-                    "claims": attributes,
-                    # python3-saml refuses any response without a valid signature by the
-                    # configured certificate; these flags only say *which* part must be
-                    # signed. Shibboleth (most CARSI members) signs the response by default.
-                    "advanced": {
-                        "strict": True,
-                        "want_assertion_signed": entry.get("want_assertion_signed", False),
-                        "want_message_signed": entry.get("want_message_signed", False),
-                        # CARSI members may release nothing but the NameID.
-                        "want_attribute_statement": False,
-                        "allow_single_label_domains": entry.get(
-                            "allow_single_label_domains", False
-                        ),
-                        "reject_idp_initiated_sso": entry.get("reject_idp_initiated_sso", True),
-                        # Asked for in the AuthnRequest's NameIDPolicy and the SP metadata.
-                        "name_id_format": name_id_format,
-                        # The SP's own key pair: decrypts encrypted assertions (Shibboleth's
-                        # default) and signs AuthnRequests and LogoutRequests.
-                        "x509cert": sp_cert,
-                        "private_key": sp_key,
-                        "authn_request_signed": entry.get("sign_authn_requests", bool(sp_key)),
-                        "logout_request_signed": bool(sp_key),
-                        "want_assertion_encrypted": entry.get("want_assertion_encrypted", False),
-                        "metadata_valid_days": entry.get(
-                            "metadata_valid_days", SP_METADATA_VALID_DAYS
-                        ),
-                        "metadata_cache_duration": SP_METADATA_CACHE_SECONDS,
-                    },
-                },
+                "settings": {"idp": idp, **saml_sp_settings(entry)},
             }
         )
     if saml_apps:
         providers["saml"] = {"APPS": saml_apps}
     _check_ids([a["provider_id"] for a in oidc_apps + saml_apps])
     return providers
+
+
+def saml_sp_settings(entry: dict) -> dict:
+    """The gateway's side of a SAML app's settings (all but `idp`), from an entry of
+    SAML_PROVIDERS or from SAML_FEDERATION."""
+    attributes = _as_lists({**DEFAULT_SAML_ATTRIBUTES, **entry.get("attributes", {})})
+    sp_cert, sp_key = _sp_key_pair(entry)
+    if entry.get("want_assertion_encrypted") and not sp_key:
+        raise SSOConfigurationError(
+            f"SAML entry {entry.get('id')!r}: want_assertion_encrypted needs the SP key pair "
+            "(sp_x509cert and sp_private_key) to decrypt with"
+        )
+    return {
+        "sp": {"entity_id": entry.get("sp_entity_id", "")},
+        # allauth keeps the uid and e-mail from this mapping; everything else the gateway
+        # reads from the raw attributes through `claims`.
+        "attribute_mapping": {
+            "uid": entry.get("uid_attributes", SAML_UID_ATTRIBUTES),
+            "email": attributes["email"],
+        },
+        "claims": attributes,
+        # python3-saml refuses any response without a valid signature by the configured
+        # certificate; these flags only say *which* part must be signed. Shibboleth (most
+        # CARSI members) signs the response by default.
+        "advanced": {
+            "strict": True,
+            "want_assertion_signed": entry.get("want_assertion_signed", False),
+            "want_message_signed": entry.get("want_message_signed", False),
+            # CARSI members may release nothing but the NameID.
+            "want_attribute_statement": False,
+            "allow_single_label_domains": entry.get("allow_single_label_domains", False),
+            "reject_idp_initiated_sso": entry.get("reject_idp_initiated_sso", True),
+            # Asked for in the AuthnRequest's NameIDPolicy and the SP metadata.
+            "name_id_format": entry.get("name_id_format", NAMEID_PERSISTENT),
+            # The SP's own key pair: decrypts encrypted assertions (Shibboleth's default) and
+            # signs AuthnRequests and LogoutRequests.
+            "x509cert": sp_cert,
+            "private_key": sp_key,
+            "authn_request_signed": entry.get("sign_authn_requests", bool(sp_key)),
+            "logout_request_signed": bool(sp_key),
+            "want_assertion_encrypted": entry.get("want_assertion_encrypted", False),
+            "metadata_valid_days": entry.get("metadata_valid_days", SP_METADATA_VALID_DAYS),
+            "metadata_cache_duration": SP_METADATA_CACHE_SECONDS,
+        },
+    }
+
+
+# The URL slug of the SP endpoints shared by all IdPs of a federation (one ACS, one SP entity).
+FEDERATION_SLUG = "federation"
+
+
+def federation_from_env(raw: str | None) -> dict:
+    """SAML_FEDERATION: the gateway's side of the SAML apps that `manage.py sync_federation`
+    keeps in the database (a JSON object with the keys of a SAML_PROVIDERS entry but the
+    idp_* ones). Kept out of the database so that the SP's private key never is in it."""
+    if not raw or not raw.strip():
+        return saml_sp_settings({"id": FEDERATION_SLUG})
+    try:
+        entry = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise SSOConfigurationError(f"SAML_FEDERATION is not valid JSON: {exc}") from exc
+    if not isinstance(entry, dict):
+        raise SSOConfigurationError("SAML_FEDERATION must be a JSON object")
+    return saml_sp_settings({**entry, "id": FEDERATION_SLUG})
 
 
 def _read_pem(entry: dict, key: str) -> str | None:
@@ -269,7 +293,7 @@ def _pem_wrap(base64_der: str) -> str:
 
 # allauth looks a provider id up in its registry of provider classes before it looks for an
 # app with that provider_id: an entry named like an installed provider would be taken for it.
-RESERVED_IDS = frozenset({"saml", "openid_connect", "openid", "oauth2"})
+RESERVED_IDS = frozenset({"saml", "openid_connect", "openid", "oauth2", FEDERATION_SLUG})
 
 
 def _check_ids(ids: list[str]) -> None:

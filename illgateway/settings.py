@@ -11,7 +11,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from accounts.sso import providers_from_env
+from accounts.sso import federation_from_env, providers_from_env
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -182,6 +182,11 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_PROVIDERS = providers_from_env(
     env.str("OIDC_PROVIDERS", default=""), env.str("SAML_PROVIDERS", default="")
 )
+# The gateway's side of the federation IdPs that `manage.py sync_federation` keeps in the
+# database (SP entity ID, key pair, attributes), and how many campus logins the login page shows
+# as buttons before it offers the institution chooser instead.
+SAML_FEDERATION = federation_from_env(env.str("SAML_FEDERATION", default=""))
+SSO_BUTTONS_MAX = env.int("SSO_BUTTONS_MAX", default=5)
 
 # --- Internationalisation ----------------------------------------------------------------------
 

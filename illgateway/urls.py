@@ -6,6 +6,7 @@ from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import RedirectView
 
+from accounts.chooser import institutions
 from accounts.logout import logged_out
 from accounts.views import not_offered, set_language
 
@@ -19,6 +20,7 @@ urlpatterns = [
     path("accounts/password/set/", not_offered),
     path("accounts/3rdparty/", not_offered),
     path("accounts/logged-out/", logged_out, name="sso_logged_out"),
+    path("accounts/institutions/", institutions, name="sso_institutions"),
     path("accounts/", include("allauth.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     # The back office has no password forms of its own: staff log in and change their password

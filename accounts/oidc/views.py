@@ -23,8 +23,9 @@ def _guarded(view_class):
             raise Http404 from None
         try:
             return view_class.adapter_view(adapter)(request)
-        except (RequestException, OAuth2Error, KeyError, ValueError) as exc:
-            # Discovery document unreachable, not JSON, or lacking an endpoint.
+        except (RequestException, OAuth2Error) as exc:
+            # Discovery document unreachable, not JSON, or lacking an endpoint
+            # (CampusOIDCAdapter.openid_config raises DiscoveryError then).
             return render_failure(
                 request,
                 provider_id=provider.sub_id,

@@ -13,6 +13,8 @@ from django.core.cache import cache
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
+from accounts.sso import FEDERATION_SLUG
+
 logger = logging.getLogger("accounts.sso")
 
 FRESH_SECONDS = 4 * 60 * 60
@@ -66,19 +68,25 @@ def build_saml_config(request, app, *, need_idp: bool = True) -> dict:
     """allauth's python3-saml settings for `app`, the metadata fetched as above.
 
     `need_idp=False` (the SP metadata page) never touches the IdP's metadata: what the gateway
-    publishes about itself does not depend on the IdP being reachable.
+    publishes about itself does not depend on the IdP being reachable. A federation IdP (kept
+    by `manage.py sync_federation`) carries its python3-saml `idp` settings as `idp_config`,
+    and shares the federation's SP endpoints (one ACS and entity ID for the whole federation).
     """
     provider_config = app.settings or {}
     idp = provider_config.get("idp") or {}
-    if idp.get("metadata_url"):
-        resolved = idp_from_metadata(idp) if need_idp else None
-        config = allauth_saml.build_saml_config(
-            request, {**provider_config, "idp": _PLACEHOLDER_IDP}, app.client_id
-        )
-        if resolved is not None:
-            config["idp"] = resolved
-        return config
-    return allauth_saml.build_saml_config(request, provider_config, app.client_id)
+    resolved = None
+    if provider_config.get("idp_config"):
+        resolved = provider_config["idp_config"]
+    elif idp.get("metadata_url") and need_idp:
+        resolved = idp_from_metadata(idp)
+    if resolved is not None or idp.get("metadata_url") or not idp:
+        provider_config = {**provider_config, "idp": _PLACEHOLDER_IDP}
+    federation = bool(provider_config.get("federation")) or app.client_id == FEDERATION_SLUG
+    slug = FEDERATION_SLUG if federation else app.client_id
+    config = allauth_saml.build_saml_config(request, provider_config, slug)
+    if resolved is not None:
+        config["idp"] = resolved
+    return config
 
 
 def build_auth(request, provider) -> OneLogin_Saml2_Auth:

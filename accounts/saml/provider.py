@@ -3,10 +3,18 @@ its python3-saml settings built through accounts.saml.config."""
 
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpResponseRedirect
+from django.utils.translation import get_language
 
 from accounts import sso
 
 from .config import build_auth
+
+
+def display_name(names: dict) -> str:
+    """{"zh": ..., "en": ...} in the current language, else the other."""
+    chinese = (get_language() or "").startswith("zh")
+    order = ("zh", "en") if chinese else ("en", "zh")
+    return next((names[code] for code in order if names.get(code)), "")
 
 
 class NoIdentifier(Exception):
@@ -27,6 +35,13 @@ def _targeted_id(values) -> str | None:
 class CampusSAMLProvider(SAMLProvider):
     # URLs (and so the views) come from accounts/saml/urls.py.
     package = "accounts.saml"
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A federation IdP's name in the reader's language (mdui:DisplayName).
+        names = (self.app.settings or {}).get("names") or {}
+        if names:
+            self.name = display_name(names) or self.name
 
     def extract_uid(self, data):
         """pairwise-id / subject-id; else a persistent NameID; else eduPersonTargetedID.

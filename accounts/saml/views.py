@@ -1,29 +1,35 @@
 """The SAML endpoints: allauth's, except that every failure ends on the gateway's failure page
 (accounts/failures.py) instead of a traceback, and a replayed or unsolicited response says so."""
 
+import base64
 import time
 from http import HTTPStatus
 
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.core.internal import httpkit
+from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.internal import statekit
+from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from allauth.socialaccount.providers.saml import views as allauth_views
 from allauth.socialaccount.providers.saml.utils import decode_relay_state
 from allauth.socialaccount.sessions import LoginSession
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
+from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 from accounts.failures import logger, render_failure
 from accounts.logout import LOGGED_OUT_KEY, remember_saml
-from accounts.sso import SP_METADATA_CACHE_SECONDS, SP_METADATA_VALID_DAYS
+from accounts.sso import FEDERATION_SLUG, SP_METADATA_CACHE_SECONDS, SP_METADATA_VALID_DAYS
 
 from .config import IdPUnavailable, build_auth, build_saml_config
 from .provider import NoIdentifier
@@ -44,13 +50,59 @@ def _fail(request, provider, kind, reason):
     )
 
 
+_LEFT_FEDERATION = "the IdP has left the federation (disabled by manage.py sync_federation)"
+
+
+def _federation_provider(request, acs_request_data):
+    """The federation IdP that issued the stored SAML response: (provider, None), or
+    (None, why not)."""
+    saml = "{urn:oasis:names:tc:SAML:2.0:assertion}"
+    try:
+        data = httpkit.deserialize_request(acs_request_data, HttpRequest()).POST
+        xml = base64.b64decode(data.get("SAMLResponse", ""), validate=False)
+        root = OneLogin_Saml2_XML.to_etree(xml)
+        # The Response's Issuer is optional; the (unencrypted) Assertion's is not.
+        element = root.find(f"{saml}Issuer")
+        if element is None:
+            element = root.find(f"{saml}Assertion/{saml}Issuer")
+        issuer = element.text.strip()
+    except Exception as exc:  # no stored response, not base64, not XML, no Issuer
+        return None, f"no readable SAML response with an Issuer: {type(exc).__name__}: {exc}"
+    for app in get_social_adapter().list_apps(request, provider="saml"):
+        settings_ = app.settings or {}
+        if settings_.get("federation") and settings_.get("idp", {}).get("entity_id") == issuer:
+            return app.get_provider(request), None
+    return None, f"the Issuer {issuer[:200]!r} is no IdP of the federation"
+
+
+def _unknown_federation_idp(request, reason):
+    return render_failure(
+        request,
+        provider_id=FEDERATION_SLUG,
+        provider_name=gettext("your institution"),
+        kind="unreadable",
+        reason=f"SAML response at the federation ACS refused: {reason}",
+        login_url=None,
+    )
+
+
 @method_decorator(allauth_views.login_not_required, name="dispatch")
 class FinishACSView(allauth_views.SAMLViewMixin, View):
     def dispatch(self, request, organization_slug):
-        provider = self.get_provider(organization_slug)
         acs_session = LoginSession(request, "saml_acs_session", "saml-acs-session")
         acs_request_data = acs_session.store.get("request")
         acs_session.delete()
+        if organization_slug == FEDERATION_SLUG:
+            # One ACS for every IdP of the federation: the response's Issuer says which IdP's
+            # settings (certificate...) must verify it. A forged Issuer only picks the wrong
+            # certificate, against which the signature then fails.
+            provider, reason = _federation_provider(request, acs_request_data)
+            if provider is None:
+                return _unknown_federation_idp(request, reason)
+        else:
+            provider = self.get_provider(organization_slug)
+        if provider.app.settings.get("disabled"):
+            return _fail(request, provider, "left", _LEFT_FEDERATION)
         if not acs_request_data:
             return _fail(
                 request,
@@ -129,6 +181,9 @@ finish_acs = FinishACSView.as_view()
 @method_decorator(allauth_views.login_not_required, name="dispatch")
 class LoginView(allauth_views.LoginView):
     def dispatch(self, request, *args, **kwargs):
+        provider = self.get_provider()
+        if provider.app.settings.get("disabled"):
+            return _fail(request, provider, "left", _LEFT_FEDERATION)
         try:
             return super().dispatch(request, *args, **kwargs)
         except IdPUnavailable as exc:
@@ -151,9 +206,17 @@ class MetadataView(allauth_views.SAMLViewMixin, View):
     """
 
     def dispatch(self, request, organization_slug):
-        provider = self.get_provider(organization_slug)
-        advanced = provider.app.settings.get("advanced", {})
-        config = build_saml_config(request, provider.app, need_idp=False)
+        if organization_slug == FEDERATION_SLUG:
+            # The SP metadata registered once at the federation, for all its IdPs.
+            app = SocialApp(
+                provider="saml", client_id=FEDERATION_SLUG, settings=settings.SAML_FEDERATION
+            )
+            sub_id = FEDERATION_SLUG
+        else:
+            provider = self.get_provider(organization_slug)
+            app, sub_id = provider.app, provider.sub_id
+        advanced = app.settings.get("advanced", {})
+        config = build_saml_config(request, app, need_idp=False)
         valid_days = advanced.get("metadata_valid_days", SP_METADATA_VALID_DAYS)
         try:
             saml_settings = OneLogin_Saml2_Settings(settings=config, sp_validation_only=True)
@@ -176,7 +239,7 @@ class MetadataView(allauth_views.SAMLViewMixin, View):
         except OneLogin_Saml2_Error as exc:
             errors = [str(exc)]
         if errors:
-            reason = f"SP metadata of {provider.sub_id!r} not valid: {', '.join(errors)}"
+            reason = f"SP metadata of {sub_id!r} not valid: {', '.join(errors)}"
             logger.warning(reason)
             return HttpResponse(
                 reason, content_type="text/plain", status=HTTPStatus.SERVICE_UNAVAILABLE
@@ -193,7 +256,19 @@ class SLSView(allauth_views.SAMLViewMixin, View):
     """Single logout: the IdP's answer to our LogoutRequest, or its own LogoutRequest."""
 
     def dispatch(self, request, organization_slug):
-        provider = self.get_provider(organization_slug)
+        if organization_slug == FEDERATION_SLUG:
+            # The shared endpoint answers only our own LogoutRequests: the IdP is the one the
+            # reader logged out of.
+            info = request.session.get(LOGGED_OUT_KEY) or {}
+            if "SAMLResponse" not in request.GET or not info.get("provider_id"):
+                return HttpResponse(
+                    "No logout is waiting for an answer in this browser.",
+                    content_type="text/plain",
+                    status=HTTPStatus.BAD_REQUEST,
+                )
+            provider = get_social_adapter().get_provider(request, info["provider_id"])
+        else:
+            provider = self.get_provider(organization_slug)
         try:
             auth = build_auth(request, provider)
         except (IdPUnavailable, OneLogin_Saml2_Error) as exc:

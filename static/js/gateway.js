@@ -32,4 +32,16 @@
     errors.setAttribute("tabindex", "-1");
     errors.focus();
   }
+  // The institution chooser narrows its list while the reader types (the search button
+  // does the same on the server without this script).
+  document.querySelectorAll("input[data-filter-list]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("data-filter-list"));
+    if (!list) return;
+    input.addEventListener("input", function () {
+      var query = input.value.trim().toLowerCase();
+      list.querySelectorAll("li[data-search]").forEach(function (item) {
+        item.hidden = query !== "" && item.getAttribute("data-search").indexOf(query) === -1;
+      });
+    });
+  });
 })();

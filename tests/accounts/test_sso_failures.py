@@ -350,3 +350,23 @@ def test_a_server_url_that_is_not_the_issuer(client, settings, dev_idp, caplog):
     log = warning_for(caplog, "campus")
     assert "HTTPError: 404 Client Error: Not Found for url: " in log
     assert "/not-the-issuer/.well-known/openid-configuration" in log
+
+
+def test_a_discovery_document_without_endpoints(client, settings, caplog):
+    from tests.accounts.sso_helpers import StaticServer
+
+    with StaticServer('{"issuer": "x"}', content_type="application/json") as server:
+        oidc(settings, server.url.rsplit("/", 1)[0])
+        response = client.post("/accounts/oidc/campus/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 503
+    assert "lacks authorization_endpoint, token_endpoint, jwks_uri" in warning_for(caplog, "campus")
+
+
+def test_a_discovery_document_that_is_not_json(client, settings, caplog):
+    from tests.accounts.sso_helpers import StaticServer
+
+    with StaticServer("<html>maintenance</html>", content_type="text/html") as server:
+        oidc(settings, server.url.rsplit("/", 1)[0])
+        response = client.post("/accounts/oidc/campus/login/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 503
+    assert "JSONDecodeError" in warning_for(caplog, "campus")

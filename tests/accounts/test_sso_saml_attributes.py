@@ -242,6 +242,7 @@ def test_sp_key_pair_from_files(tmp_path, client, configure):
             "does not belong to sp_x509cert",
         ),
         ({"sp_x509cert_file": "/nonexistent/sp.crt"}, "cannot be read"),
+        ({"want_assertion_encrypted": True}, "needs the SP key pair"),
     ],
 )
 def test_a_wrong_sp_key_pair_is_named(extra, message):

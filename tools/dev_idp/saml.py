@@ -42,6 +42,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.constants import OneLogin_Saml2_Constants as Saml2
+from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
@@ -58,6 +59,7 @@ __all__ = [
     "NameID",
     "SigningKey",
     "TestSamlIdP",
+    "federation_aggregate",
     "generate_signing_key",
     "parse_authn_request",
     "parse_logout_request",
@@ -86,6 +88,8 @@ DEFAULT_ENTITY_ID = "https://idp.example.edu.cn/idp/shibboleth"
 DEFAULT_SSO_URL = "https://idp.example.edu.cn/idp/profile/SAML2/Redirect/SSO"
 
 _NS_XS = "http://www.w3.org/2001/XMLSchema"
+_NS_MDUI = "urn:oasis:names:tc:SAML:metadata:ui"
+_NS_XML = "http://www.w3.org/XML/1998/namespace"
 _NS_XSI = "http://www.w3.org/2001/XMLSchema-instance"
 _NSMAP = {"samlp": Saml2.NS_SAMLP, "saml": Saml2.NS_SAML, "xs": _NS_XS, "xsi": _NS_XSI}
 
@@ -300,6 +304,38 @@ def _encrypt(element: etree._Element, certificate_pem: str) -> None:
     context.encrypt_xml(template, element)
 
 
+def federation_aggregate(
+    idps: Sequence[TestSamlIdP],
+    signing_key: SigningKey | None,
+    *,
+    valid_until: dt.datetime | None = None,
+    name: str = "https://fed.example.edu.cn",
+) -> str:
+    """A federation's metadata aggregate (``<md:EntitiesDescriptor>``) of `idps`, signed
+    with `signing_key` as a federation signs it (``None``: unsigned)."""
+    md = Saml2.NS_MD
+    root = etree.Element(
+        _q(md, "EntitiesDescriptor"),
+        {"ID": _new_id(), "Name": name},
+        nsmap={"md": md, "ds": Saml2.NS_DS, "mdui": _NS_MDUI},
+    )
+    if valid_until is not None:
+        root.set("validUntil", _instant(valid_until))
+    for idp in idps:
+        root.append(idp.metadata_element())
+    xml = etree.tostring(root, encoding="unicode")
+    if signing_key is None:
+        return xml
+    signed = OneLogin_Saml2_Metadata.sign_metadata(
+        xml,
+        signing_key.private_key_pem,
+        signing_key.certificate_pem,
+        sign_algorithm=Saml2.RSA_SHA256,
+        digest_algorithm=Saml2.SHA256,
+    )
+    return signed.decode() if isinstance(signed, bytes) else signed
+
+
 class TestSamlIdP:
     """A SAML 2.0 IdP that signs whatever assertion a test asks for.
 
@@ -316,10 +352,13 @@ class TestSamlIdP:
         *,
         signing_key: SigningKey | None = None,
         slo_url: str | None = None,
+        display_names: Mapping[str, str] | None = None,
     ) -> None:
         self.entity_id = entity_id
         self.sso_url = sso_url
         self.slo_url = slo_url
+        # mdui:DisplayName by language ("zh", "en"), as federations publish them.
+        self.display_names = dict(display_names or {})
         self.signing_key = signing_key or _cached_signing_key(entity_id)
 
     @property
@@ -330,6 +369,9 @@ class TestSamlIdP:
 
     def metadata_xml(self) -> str:
         """IdP metadata: entity ID, redirect-binding SSO URL and signing cert."""
+        return etree.tostring(self.metadata_element(), encoding="unicode")
+
+    def metadata_element(self) -> etree._Element:
         md, ds = Saml2.NS_MD, Saml2.NS_DS
         root = etree.Element(
             _q(md, "EntityDescriptor"), {"entityID": self.entity_id}, nsmap={"md": md, "ds": ds}
@@ -341,7 +383,13 @@ class TestSamlIdP:
             protocolSupportEnumeration=Saml2.NS_SAMLP,
             WantAuthnRequestsSigned="false",
         )
-        # Schema order matters: KeyDescriptor, NameIDFormat, SingleSignOnService.
+        if self.display_names:
+            ui = etree.SubElement(
+                _sub(idp, md, "Extensions"), _q(_NS_MDUI, "UIInfo"), nsmap={"mdui": _NS_MDUI}
+            )
+            for lang, name in self.display_names.items():
+                _sub(ui, _NS_MDUI, "DisplayName", name).set(_q(_NS_XML, "lang"), lang)
+        # Schema order matters: Extensions, KeyDescriptor, NameIDFormat, SingleSignOnService.
         key_info = _sub(_sub(idp, md, "KeyDescriptor", use="signing"), ds, "KeyInfo")
         _sub(
             _sub(key_info, ds, "X509Data"),
@@ -366,7 +414,7 @@ class TestSamlIdP:
             Binding=Saml2.BINDING_HTTP_REDIRECT,
             Location=self.sso_url,
         )
-        return etree.tostring(root, encoding="unicode")
+        return root
 
     def idp_settings(self) -> dict[str, Any]:
         """The ``idp`` section of python3-saml settings for this IdP."""
