@@ -13,7 +13,7 @@ apart; the rest go. Multi-line text keeps its line breaks, as "\\n".
 import re
 import unicodedata
 
-_LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029\x85]")
+_LINE_BREAKS = re.compile(r"\r\n|[\r\n\u2028\u2029]")
 _REMOVED = {"\ufffd", "\ufffe", "\uffff"}
 
 
