@@ -120,9 +120,11 @@ def test_admin_pages_keep_to_the_policy(page, cast):
         f"/admin/requests_app/illrequest/{ill_request.pk}/change/",
         f"/admin/requests_app/illrequest/{ill_request.pk}/transition/",
         "/admin/auth/user/",
+        # The raw-id lookup window of a request's or notice's reader.
+        "/admin/readers/reader/?_to_field=id&_popup=1",
     ]:
         violations.visit(url)
-    # The admin's widgets: the calendar and clock of a date field, the raw-id lookup popup.
+    # The admin's widgets: the calendar and clock of a date field, built by its scripts.
     violations.visit("/admin/readers/notice/add/")
     page.locator(".datetimeshortcuts a").first.click()
     page.locator(".calendarbox, .clockbox").first.wait_for(state="attached")
