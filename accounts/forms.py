@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import CleanTextFormMixin
 from readers.forms import ReaderProfileForm
 from readers.models import ReaderType
 from readers.services import reader_register
@@ -58,7 +59,7 @@ class ProfileFieldsMixin:
         return profile
 
 
-class OffCampusSignupForm(ProfileFieldsMixin, SignupForm):
+class OffCampusSignupForm(CleanTextFormMixin, ProfileFieldsMixin, SignupForm):
     """Registration of a reader of another institution, on the off-campus page."""
 
     def __init__(self, *args, **kwargs):
@@ -85,7 +86,7 @@ class OffCampusSignupForm(ProfileFieldsMixin, SignupForm):
         )
 
 
-class CampusSignupForm(ProfileFieldsMixin, SocialSignupForm):
+class CampusSignupForm(CleanTextFormMixin, ProfileFieldsMixin, SocialSignupForm):
     """First campus login: complete what the identity provider did not release."""
 
     def __init__(self, *args, **kwargs):

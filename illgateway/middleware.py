@@ -98,7 +98,10 @@ class BadInputMiddleware:
                     request.POST  # noqa: B018 (parsed here, once, so that a refusal is ours)
                 except (BadRequest, SuspiciousOperation, MultiPartParserError):
                     return True
-        return _has_nul(request.GET)
+        try:
+            return _has_nul(request.GET)
+        except SuspiciousOperation:  # more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS
+            return True
 
 
 class NoStoreForSignedInMiddleware:

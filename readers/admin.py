@@ -7,19 +7,22 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.changelist import RobustChangeListMixin
+from core.adminbase import GatewayAdminMixin
+from core.forms import CleanTextFormMixin, CleanTextModelForm
 
 from .models import LoginEmailChange, Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
 from .services import ReaderStateError, reader_confirm, reader_reject, reader_update_profile
 
 
-class RejectionForm(forms.Form):
+class RejectionForm(CleanTextFormMixin, forms.Form):
     reason = forms.CharField(
-        label=_("Reason, sent to the reader"), widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Reason, sent to the reader"),
+        max_length=Reader._meta.get_field("rejection_reason").max_length,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
 
 
-class ReaderAdminForm(forms.ModelForm):
+class ReaderAdminForm(CleanTextModelForm):
     class Meta:
         model = Reader
         fields = [
@@ -68,7 +71,7 @@ class LoginEmailChangeInline(admin.TabularInline):
 
 
 @admin.register(Reader)
-class ReaderAdmin(RobustChangeListMixin, admin.ModelAdmin):
+class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = ["name", "username", "reader_type", "status", "institution", "created_at"]
     list_filter = ["status", "reader_type"]
     search_fields = ["name", "email", "user__username", "id_number", "campus_id", "phone"]
@@ -239,7 +242,7 @@ class RegistrationToConfirmAdmin(ReaderAdmin):
 
 
 @admin.register(Notice)
-class NoticeAdmin(RobustChangeListMixin, admin.ModelAdmin):
+class NoticeAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "publish_at", "end_at", "pinned", "personal_to", "read_at"]
     list_filter = ["pinned", ("reader", admin.EmptyFieldListFilter)]
     search_fields = ["title_zh", "title_en", "body_zh", "body_en", "reader__name"]
@@ -259,7 +262,7 @@ class NoticeAdmin(RobustChangeListMixin, admin.ModelAdmin):
 
 
 @admin.register(Page)
-class PageAdmin(RobustChangeListMixin, admin.ModelAdmin):
+class PageAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "title_zh", "title_en", "updated_at"]
     fieldsets = [
         (None, {"fields": ["slug"]}),

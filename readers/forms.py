@@ -3,6 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import CleanTextFormMixin
 from requests_app.validators import normalize_phone, normalize_postal_code, to_halfwidth
 
 from .models import Reader
@@ -10,7 +11,7 @@ from .models import Reader
 REQUIRED = {"name", "email", "id_type", "id_number", "phone"}
 
 
-class ReaderProfileForm(forms.ModelForm):
+class ReaderProfileForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Reader
         fields = [

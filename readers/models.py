@@ -70,7 +70,7 @@ class Reader(models.Model):
         related_name="+",
         verbose_name=_("confirmed or rejected by"),
     )
-    rejection_reason = models.TextField(_("reason for rejection"), blank=True)
+    rejection_reason = models.TextField(_("reason for rejection"), max_length=2000, blank=True)
 
     class Meta:
         verbose_name = _("reader")
@@ -158,13 +158,19 @@ class NoticeQuerySet(models.QuerySet):
         return self.order_by("-pinned", "-publish_at", "-pk")
 
 
+# The longest text of a notice or a staff-edited page (help, about, fees), in characters. Every
+# text field has a limit, checked by its form (Django does not check a TextField's in the
+# database).
+BODY_MAX = 20_000
+
+
 class Notice(models.Model):
     """A notice on the board (留言板): from the ILL office to all, or personal to one reader."""
 
     title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
-    body_zh = models.TextField(_("text (Chinese)"), blank=True)
-    body_en = models.TextField(_("text (English)"), blank=True)
+    body_zh = models.TextField(_("text (Chinese)"), max_length=BODY_MAX, blank=True)
+    body_en = models.TextField(_("text (English)"), max_length=BODY_MAX, blank=True)
     publish_at = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
     end_at = models.DateTimeField(
         _("shown until"), null=True, blank=True, help_text=_("Leave empty to show it for good.")
@@ -240,8 +246,8 @@ class Page(models.Model):
     slug = models.CharField(_("page"), max_length=20, choices=PageSlug.choices, unique=True)
     title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
     title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
-    body_zh = models.TextField(_("text (Chinese)"), blank=True)
-    body_en = models.TextField(_("text (English)"), blank=True)
+    body_zh = models.TextField(_("text (Chinese)"), max_length=BODY_MAX, blank=True)
+    body_en = models.TextField(_("text (English)"), max_length=BODY_MAX, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:

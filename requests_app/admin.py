@@ -18,7 +18,8 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.changelist import RobustChangeListMixin
+from core.adminbase import GatewayAdminMixin
+from core.forms import CleanTextFormMixin, CleanTextModelForm
 
 from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
 from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
@@ -27,6 +28,7 @@ from .services import REQUEST_FIELDS, request_refuse_cancellation
 
 class FeeLineInline(admin.TabularInline):
     model = FeeLine
+    form = CleanTextModelForm
     extra = 0
     fields = ["kind", "amount", "note", "created_at"]
     readonly_fields = ["created_at"]
@@ -51,11 +53,12 @@ class StatusChangeInline(admin.TabularInline):
         return False
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(CleanTextFormMixin, forms.Form):
     # Starts empty: saving must never apply a status that staff did not pick themselves.
     to = forms.ChoiceField(label=_("New status"))
     note = forms.CharField(
         label=_("Note"),
+        max_length=StatusChange._meta.get_field("note").max_length,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Required for unfilled: the reason, which the reader reads."),
@@ -89,11 +92,12 @@ class TransitionForm(forms.Form):
         self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(CleanTextFormMixin, forms.Form):
     """The reason a bulk move needs (unfilled), given once for all the selected requests."""
 
     note = forms.CharField(
         label=_("Reason (the readers read it in the history and the e-mail)"),
+        max_length=StatusChange._meta.get_field("note").max_length,
         widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
     )
 
@@ -201,7 +205,7 @@ def _shown(ill_request: IllRequest, name: str, value: str) -> str:
     return value or "—"
 
 
-class IllRequestAdminForm(forms.ModelForm):
+class IllRequestAdminForm(CleanTextModelForm):
     """The request's change form, which refuses to write over what changed since it was opened.
 
     The page carries a signed snapshot of the request as staff saw it (`seen`). When the request
@@ -293,7 +297,7 @@ class IllRequestAdminForm(forms.ModelForm):
 
 
 @admin.register(IllRequest)
-class IllRequestAdmin(RobustChangeListMixin, admin.ModelAdmin):
+class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "publication_title",

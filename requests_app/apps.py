@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class RequestsAppConfig(AppConfig):
     name = "requests_app"
     verbose_name = _("ILL requests")
+
+    def ready(self):
+        from core.model_text import clean_text_on_save
+
+        # Text is stored without invisible characters, whatever path it comes by (core.text).
+        clean_text_on_save(*self.get_models())

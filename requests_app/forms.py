@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.forms import CleanTextFormMixin
+
 from .models import (
     FEE_PAGES_MAX,
     REQUEST_FIELD_GROUPS,
@@ -49,7 +51,7 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-class IllRequestForm(forms.ModelForm):
+class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
     # One per form shown: submitting the same form twice gives one request.
     token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Typed identifiers carry spaces, hyphens and labels ("ISSN 0264-1615"); the model stores
@@ -225,7 +227,7 @@ def initial_from_request(ill_request: IllRequest) -> dict:
     return data
 
 
-class RequestFilterForm(forms.Form):
+class RequestFilterForm(CleanTextFormMixin, forms.Form):
     q = forms.CharField(label=_("Search by title or number"), required=False, max_length=200)
     status = forms.ChoiceField(
         label=_("Status"),

@@ -274,7 +274,7 @@ class IllRequest(models.Model):
     contact_phone = models.CharField(_("phone"), max_length=30)
 
     # 备注
-    remarks = models.TextField(_("remarks"), blank=True)
+    remarks = models.TextField(_("remarks"), max_length=2000, blank=True)
 
     # Set by staff along the lifecycle.
     quote = models.DecimalField(_("quoted cost"), null=True, blank=True, **MONEY)
@@ -452,7 +452,7 @@ class StatusChange(models.Model):
     )
     to_status = models.CharField(_("to status"), max_length=30, choices=Status.choices)
     # Staff's note, as typed; what the system says is in `event` (see `text`).
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), max_length=2000, blank=True)
     event = models.CharField(_("event"), max_length=30, blank=True, editable=False)
     params = models.JSONField(_("event details"), default=dict, blank=True, editable=False)
     visible_to_reader = models.BooleanField(_("visible to the reader"), default=True)

@@ -15,13 +15,13 @@ wrong with them.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
+from core.text import clean_text
 from requests_app.validators import (
     normalize_doi,
     normalize_isbn,
@@ -129,7 +129,6 @@ _FORMAT_TYPES = {"dissertation": "thesis", "patent": "patent"}
 _DOI_ID_RE = re.compile(r"^(?:info:doi/|doi:|https?://(?:dx\.)?doi\.org/)", re.IGNORECASE)
 _ISSN_ID_RE = re.compile(r"^urn:issn:", re.IGNORECASE)
 _ISBN_ID_RE = re.compile(r"^urn:isbn:", re.IGNORECASE)
-_CONTROL_REPLACEMENTS = {"Cc": " ", "Cs": " ", "Cf": ""}
 _YEAR_RE = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
 
 
@@ -228,13 +227,9 @@ def _clean(raw: object) -> str:
         raw = raw[:_MAX_RAW_VALUE].decode("utf-8", errors="replace")
     if not isinstance(raw, str):
         return ""
-    # Cc (NUL, tabs, newlines...) and Cs (lone surrogates, which the database cannot store)
-    # become spaces; Cf (soft hyphens, zero-width and direction marks pasted along with
-    # titles) go, so that "docu\u00adment" stays one word.
-    text = "".join(
-        _CONTROL_REPLACEMENTS.get(unicodedata.category(ch), ch) for ch in raw[:_MAX_RAW_VALUE]
-    )
-    return " ".join(text.split())
+    # Invisible characters go (core.text: the rule of every form); OpenURL values are single
+    # lines with single spaces.
+    return " ".join(clean_text(raw[:_MAX_RAW_VALUE]).split())
 
 
 def _first(fields: Mapping[str, list[str]], *keys: str) -> str:

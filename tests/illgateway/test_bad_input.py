@@ -141,6 +141,13 @@ def test_a_nul_in_the_query_string_is_a_bad_request(client_staff, address):
     assert _is_bad_request_page(client_staff.get(address))
 
 
+def test_too_many_query_parameters_with_a_post_is_a_400_page(db):
+    client, token = _csrf_client()
+    query = "&".join(f"f{i}=x" for i in range(1100))
+    response = client.post(f"/accounts/login/?{query}", {"csrfmiddlewaretoken": token})
+    assert _is_bad_request_page(response), response.status_code
+
+
 def test_the_page_speaks_the_readers_language():
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     response = client.get("/requests/?q=%00")

@@ -145,8 +145,9 @@ def test_every_page_a_signed_in_reader_sees_is_not_stored(client_a, reader_a):
         response = client_a.get(url)
         assert response.status_code in (200, 404), (url, response.status_code)
         assert _no_store(response), url
-    # Redirects after a change too (the profile saved, a request submitted…).
+    # Redirects after a change too (the profile saved, a request submitted…), and error pages.
     assert _no_store(client_a.post("/profile/", {}))
+    assert _no_store(client_a.get("/requests/?q=%00"))
 
 
 @pytest.mark.django_db

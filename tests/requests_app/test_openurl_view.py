@@ -79,7 +79,7 @@ def test_the_citation_is_used_once(client_a):
     "query",
     [
         "",
-        "?foo=bar&baz=%00%01",
+        "?foo=bar&baz=%01%7F",
         "?issn=not-an-issn&isbn=123&doi=nonsense&date=yesterday&spage=z&epage=a",
         "?atitle=" + "x" * 5000,
         "?rft.genre=%FF%FE&rft.au=" + quote("\ud800", errors="surrogatepass"),
@@ -90,6 +90,13 @@ def test_the_citation_is_used_once(client_a):
 def test_junk_is_ignored_never_a_500(client_a, query):
     response = client_a.get("/openurl" + query)
     assert response.status_code == 302
+    assert client_a.get("/requests/new/").status_code == 200
+
+
+def test_a_nul_in_an_openurl_is_a_bad_request_page(client_a):
+    # Every query string with a NUL is refused before any view (illgateway.middleware).
+    response = client_a.get("/openurl?foo=bar&atitle=a%00b")
+    assert response.status_code == 400
     assert client_a.get("/requests/new/").status_code == 200
 
 

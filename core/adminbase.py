@@ -1,7 +1,10 @@
-"""Admin change lists that answer a hostile filter value with the admin's own notice, never 500."""
+"""What every ModelAdmin of the gateway shares: clean text in its forms, change lists that never
+answer 500 to a filter value."""
 
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
+
+from .forms import CleanTextModelForm
 
 
 class RobustChangeList(ChangeList):
@@ -20,8 +23,11 @@ class RobustChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
-class RobustChangeListMixin:
-    """For every ModelAdmin of the gateway: its change list never answers 500 to a filter."""
+class GatewayAdminMixin:
+    """Put before admin.ModelAdmin (or an inline class) in every admin of the gateway."""
+
+    # Text typed in the admin loses invisible characters (core.text), as in the reader's forms.
+    form = CleanTextModelForm
 
     def get_changelist(self, request, **kwargs):
         return RobustChangeList

@@ -1,0 +1,50 @@
+"""Forms whose text fields are cleaned of invisible characters before anything else reads them."""
+
+from django import forms
+
+from .text import clean_text
+
+
+def _is_text(field) -> bool:
+    # Passwords are taken exactly as typed; a disabled field keeps its initial value anyway.
+    return (
+        isinstance(field, forms.CharField)
+        and not isinstance(field.widget, forms.PasswordInput)
+        and not field.disabled
+    )
+
+
+class CleanTextFormMixin:
+    """Text fields (not passwords) lose the characters `core.text.clean_text` removes.
+
+    The submitted data itself is cleaned, before validation: the field's checks (lengths,
+    ISSN check digits…) see the clean text, and a form shown again with its errors shows it.
+    Textareas keep their line breaks. Put the mixin before the form class it extends.
+    """
+
+    def full_clean(self):
+        if self.is_bound:
+            self.data = self._data_with_clean_text()
+        super().full_clean()
+
+    def _data_with_clean_text(self):
+        data = self.data.copy()
+        for name, field in self.fields.items():
+            key = self.add_prefix(name)
+            if not _is_text(field) or key not in data:
+                continue
+            multiline = isinstance(field.widget, forms.Textarea)
+            if hasattr(data, "setlist"):
+                values = data.getlist(key)
+                data.setlist(key, [_clean(value, multiline) for value in values])
+            else:
+                data[key] = _clean(data[key], multiline)
+        return data
+
+
+def _clean(value, multiline):
+    return clean_text(value, multiline=multiline) if isinstance(value, str) else value
+
+
+class CleanTextModelForm(CleanTextFormMixin, forms.ModelForm):
+    """The admin's model forms (ModelAdmin.form, inlines' form) with clean text."""
