@@ -304,6 +304,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Two lines per task run is noise; failed e-mails are logged by illgateway.mail.
+    # Two lines per task run is noise; failed e-mails are logged by core.mail.
     "loggers": {"django_tasks": {"level": "WARNING"}},
 }

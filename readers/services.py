@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop, override
 
-from illgateway.mail import send_email
+from core.mail import send_to_reader
 
 from .models import LoginEmailChange, Notice, Reader, ReaderStatus
 
@@ -84,16 +84,15 @@ def reader_update_profile(*, form, by) -> Reader:
         change = LoginEmailChange.objects.create(
             reader=reader, old_email=old_email, new_email=reader.email, changed_by=by
         )
-        send_email(
+        send_to_reader(
+            reader,
             "login_email_changed",
-            to=old_email,
-            context={
-                "reader": reader,
+            {
                 "change": change,
                 "new_email": _masked(reader.email),
                 "by_office": by is not None and by != reader.user,
             },
-            language=reader.language,
+            address=old_email,
         )
     _sync_account_email(reader.user, reader.email)
     return reader
@@ -148,9 +147,7 @@ def reader_confirm(*, reader: Reader, by) -> Reader:
             "Your ILL account has been confirmed by the ILL office. You can now submit requests."
         ),
     )
-    send_email(
-        "reader_confirmed", to=reader.email, context={"reader": reader}, language=reader.language
-    )
+    send_to_reader(reader, "reader_confirmed")
     return reader
 
 
@@ -175,7 +172,5 @@ def reader_reject(*, reader: Reader, by, reason: str) -> Reader:
         body=gettext_noop("The ILL office could not confirm your registration. Reason: %(reason)s"),
         params={"reason": reason},
     )
-    send_email(
-        "reader_rejected", to=reader.email, context={"reader": reader}, language=reader.language
-    )
+    send_to_reader(reader, "reader_rejected")
     return reader

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from illgateway.mail import send_email
+from core.mail import send_to_reader
 from readers.services import notice_to_reader
 
 from .models import FeeKind, FeeLine, IllRequest, ServiceType, Status, StatusChange
@@ -328,11 +328,11 @@ def tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
     written out in each, never stored in one.
     """
     reader = ill_request.reader
-    send_email(
+    send_to_reader(
+        reader,
         "request_status_changed",
-        to=ill_request.contact_email or reader.email,
-        context={"ill_request": ill_request, "change": change},
-        language=reader.language,
+        {"ill_request": ill_request, "change": change},
+        address=ill_request.contact_email,
     )
     if ill_request.status in NOTIFY_ON_BOARD and change.from_status != change.to_status:
         shows_note = change.visible_to_reader and (change.note or change.event)

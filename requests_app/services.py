@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
-from illgateway.mail import send_email
+from core.mail import send_to_reader
 
 from .lifecycle import (
     CANCELLATION_ON_REQUEST,
@@ -89,11 +89,11 @@ def request_submit(*, reader, data: dict, token: str) -> tuple[IllRequest, bool]
             StatusChange.objects.create(
                 request=ill_request, actor=reader.user, from_status="", to_status=Status.SUBMITTED
             )
-            send_email(
+            send_to_reader(
+                reader,
                 "request_submitted",
-                to=ill_request.contact_email or reader.email,
-                context={"ill_request": ill_request, "surcharge": settings.URGENT_SURCHARGE},
-                language=reader.language,
+                {"ill_request": ill_request, "surcharge": settings.URGENT_SURCHARGE},
+                address=ill_request.contact_email,
             )
             return ill_request, True
     except IntegrityError:

@@ -5,7 +5,7 @@ from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
 
-from illgateway.mail import send_email
+from core.mail import send_email
 from tests.mail_backends import FlakyEmailBackend
 
 pytestmark = pytest.mark.django_db
@@ -110,3 +110,15 @@ def test_in_production_a_failed_send_is_queued_again_for_later(database_queue, f
     retry = DBTaskResult.objects.order_by("-enqueued_at").first()
     assert retry.run_after is not None
     assert retry.args_kwargs["kwargs"]["attempt"] == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_email_queued_before_the_mail_module_moved_is_still_delivered(database_queue):
+    """Queued rows name their task by import path; an upgrade must not strand them."""
+    from django_tasks_db.models import DBTaskResult
+
+    with transaction.atomic():
+        send_email("reader_confirmed", to="li@example.org", context=CONTEXT, language="en")
+    DBTaskResult.objects.update(task_path="illgateway.mail.deliver_email")
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert len(mail.outbox) == 1

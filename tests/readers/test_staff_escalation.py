@@ -276,7 +276,7 @@ def login_objects(superuser):
     address = EmailAddress.objects.create(user=user, email="someone@example.org")
     task = DBTaskResult.objects.create(
         args_kwargs={"args": [], "kwargs": {"body": "reset link"}},
-        task_path="illgateway.mail.deliver_email",
+        task_path="core.mail.deliver_email",
         queue_name="default",
         backend_name="default",
         priority=0,
