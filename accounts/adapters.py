@@ -1,6 +1,9 @@
 """How django-allauth fits the gateway: sign-up creates a pending reader; campus identities
 always go through our registration form and are never matched to accounts by e-mail."""
 
+from types import SimpleNamespace
+from urllib.parse import urlsplit
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
@@ -9,7 +12,10 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import translation
 from requests import RequestException
+
+from core.mail import send_rendered
 
 from . import logout, sso
 from .failures import logger, render_failure
@@ -29,6 +35,46 @@ class AccountAdapter(DefaultAccountAdapter):
         campus_login = request.session.get(logout.SSO_SESSION_KEY)
         super().logout(request)
         logout.after_logout(request, campus_login)
+
+    # allauth's e-mails (password reset, "no account with this address"…) go out like the
+    # gateway's own: in the reader's language, signed by the office, queued and retried.
+
+    def format_email_subject(self, subject: str) -> str:
+        # Like the gateway's own subjects; never allauth's "[host name] " prefix.
+        return f"{subject} · {_portal_name()}"
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        with translation.override(_language_for(context.get("user"))):
+            message = self.render_mail(
+                template_prefix,
+                email,
+                {
+                    "email": email,
+                    "library_name": settings.LIBRARY_NAME,
+                    "site_url": settings.SITE_URL,
+                    # What allauth's texts call the site: the portal, at its public address
+                    # (not whatever host name the request that caused the e-mail came in on).
+                    "current_site": SimpleNamespace(
+                        name=_portal_name(), domain=urlsplit(settings.SITE_URL).netloc
+                    ),
+                    **context,
+                },
+            )
+        html = next(
+            (content for content, mimetype in getattr(message, "alternatives", []) if mimetype),
+            "",
+        )
+        send_rendered(subject=message.subject, body=message.body, html=html, to=email)
+
+
+def _portal_name() -> str:
+    return settings.LIBRARY_NAME or translation.gettext("ILL Reader Gateway")
+
+
+def _language_for(user) -> str:
+    """A reader's chosen e-mail language; else the language the page was asked in."""
+    reader = getattr(user, "reader", None)
+    return reader.language if reader else translation.get_language() or settings.LANGUAGE_CODE
 
 
 def user_display(user) -> str:

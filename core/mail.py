@@ -32,7 +32,8 @@ def _retry_delay(attempt: int) -> timedelta:
 @task()
 def deliver_email(*, subject: str, body: str, html: str, to: list[str], attempt: int = 1) -> None:
     message = EmailMultiAlternatives(subject, body, settings.DEFAULT_FROM_EMAIL, to)
-    message.attach_alternative(html, "text/html")
+    if html:
+        message.attach_alternative(html, "text/html")
     try:
         message.send()
     except Exception:

@@ -104,7 +104,8 @@ def test_password_change_works(client_a, reader_a, password):
 def test_password_reset_sends_a_link(client_anon, reader_a, django_capture_on_commit_callbacks):
     from django.core import mail
 
-    response = client_anon.post("/accounts/password/reset/", {"email": reader_a.email})
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_anon.post("/accounts/password/reset/", {"email": reader_a.email})
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert "/accounts/password/reset/key/" in mail.outbox[0].body

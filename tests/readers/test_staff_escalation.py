@@ -11,6 +11,7 @@ from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
 from django.contrib.auth.models import Group, Permission
 from django.core import mail
+from django.test import TestCase
 from django_tasks_db.models import DBTaskResult
 
 from readers.models import LoginEmailChange
@@ -66,7 +67,8 @@ def reset_links_sent_to(client, address):
     (allauth answers an unknown address with a mail that says so, without a link.)
     """
     mail.outbox.clear()
-    client.post("/accounts/password/reset/", {"email": address})
+    with TestCase.captureOnCommitCallbacks(execute=True):  # e-mails leave once it commits
+        client.post("/accounts/password/reset/", {"email": address})
     return [m for m in mail.outbox if address in m.to and "/password/reset/key/" in m.body]
 
 
