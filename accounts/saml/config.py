@@ -13,7 +13,7 @@ from django.core.cache import cache
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
-from accounts.sso import FEDERATION_SLUG
+from core.sso_config import FEDERATION_SLUG
 
 logger = logging.getLogger("accounts.sso")
 

@@ -5,7 +5,7 @@ from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpResponseRedirect
 from django.utils.translation import get_language
 
-from accounts import sso
+from core import sso_config
 
 from .config import build_auth
 
@@ -54,14 +54,15 @@ class CampusSAMLProvider(SAMLProvider):
             return uid.strip()
         name_id, name_id_format = data.get_nameid(), data.get_nameid_format()
         configured = self.app.settings.get("advanced", {}).get("name_id_format")
-        lasting = {sso.NAMEID_PERSISTENT}
-        if configured and configured != sso.NAMEID_TRANSIENT:
+        lasting = {sso_config.NAMEID_PERSISTENT}
+        if configured and configured != sso_config.NAMEID_TRANSIENT:
             lasting.add(configured)
         if name_id and (name_id_format or configured) in lasting:
             return name_id
         attributes = data.get_attributes()
         targeted = _targeted_id(
-            attributes.get(sso.EDU_PERSON_TARGETED_ID) or attributes.get("eduPersonTargetedID")
+            attributes.get(sso_config.EDU_PERSON_TARGETED_ID)
+            or attributes.get("eduPersonTargetedID")
         )
         if targeted:
             return targeted

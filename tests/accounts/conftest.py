@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from accounts.sso import providers_from_env
+from core.sso_config import providers_from_env
 from tests.accounts.sso_helpers import CLIENT_ID, CLIENT_SECRET
 from tools.dev_idp.server import DevIdP
 

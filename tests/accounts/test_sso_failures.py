@@ -11,7 +11,7 @@ from django.core.cache import cache
 
 from accounts.oidc.provider import CampusOIDCProvider
 from accounts.saml.provider import CampusSAMLProvider
-from accounts.sso import providers_from_env
+from core.sso_config import providers_from_env
 from tests.accounts.sso_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,

@@ -270,7 +270,7 @@ def test_chooser_query_count(federation, client, django_assert_max_num_queries):
 
 
 def test_the_chooser_also_offers_configured_oidc_providers(federation, client, settings, dev_idp):
-    from accounts.sso import providers_from_env
+    from core.sso_config import providers_from_env
     from tests.accounts.sso_helpers import CLIENT_ID, CLIENT_SECRET
 
     settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(

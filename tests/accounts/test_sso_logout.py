@@ -6,7 +6,7 @@ import urllib.parse
 import pytest
 import requests
 
-from accounts.sso import providers_from_env
+from core.sso_config import providers_from_env
 from tests.accounts.sso_helpers import (
     CLIENT_ID,
     CLIENT_SECRET,

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 
-from accounts.sso import providers_from_env
+from core.sso_config import providers_from_env
 from readers.models import Reader, ReaderStatus, ReaderType
 from tools.dev_idp.saml import (
     DISPLAY_NAME,

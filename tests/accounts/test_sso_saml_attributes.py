@@ -10,7 +10,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.contrib.auth import get_user_model
 from lxml import etree
 
-from accounts.sso import SSOConfigurationError, providers_from_env
+from core.sso_config import SSOConfigurationError, providers_from_env
 from readers.models import Reader
 from tests.accounts.sso_helpers import saml_entry, saml_post, saml_start
 from tools.dev_idp.saml import (

@@ -7,7 +7,7 @@ import pytest
 from allauth.socialaccount.models import SocialAccount
 from django.apps import apps as global_apps
 
-from accounts.sso import SSOConfigurationError, providers_from_env
+from core.sso_config import SSOConfigurationError, providers_from_env
 from readers.models import Reader
 from tests.accounts.sso_helpers import saml_entry, saml_post, saml_start
 from tools.dev_idp.saml import TestSamlIdP

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from accounts.sso import SSOConfigurationError, claims_to_profile, providers_from_env
+from accounts.sso import claims_to_profile
+from core.sso_config import SSOConfigurationError, providers_from_env
 
 
 def test_several_providers_of_both_kinds():

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from accounts.sso import providers_from_env
+from core.sso_config import providers_from_env
 from tests.factories import StaffFactory
 from tools.dev_idp.server import DevIdP
 

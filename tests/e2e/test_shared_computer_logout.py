@@ -6,7 +6,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from accounts.sso import providers_from_env
+from core.sso_config import providers_from_env
 from tools.dev_idp.server import DevIdP
 
 
