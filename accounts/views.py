@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import render
 from django.views import i18n
 
-from readers.models import Reader
+from readers.services import reader_set_language
 
 
 def not_offered(request, *args, **kwargs):
@@ -22,13 +22,8 @@ def set_language(request):
     response = i18n.set_language(request)
     language = request.POST.get("language")
     reader = getattr(request.user, "reader", None) if request.user.is_authenticated else None
-    if (
-        request.method == "POST"
-        and reader is not None
-        and language in dict(settings.LANGUAGES)
-        and reader.language != language
-    ):
-        Reader.objects.filter(pk=reader.pk).update(language=language)
+    if request.method == "POST" and reader is not None and language in dict(settings.LANGUAGES):
+        reader_set_language(reader=reader, language=language)
     return response
 
 

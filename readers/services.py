@@ -6,10 +6,11 @@ Views, admin actions and commands call these; none of them re-implements a rule.
 import logging
 
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import get_supported_language_variant, gettext_noop, override
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop, override
 
 from core.mail import send_to_reader
 
@@ -98,6 +99,25 @@ def reader_update_profile(*, form, by) -> Reader:
     return reader
 
 
+def _email_language(language: str) -> str:
+    """One of settings.LANGUAGES for whatever code the browser or a form gave ("zh-cn" → "zh-hans");
+    the default language for anything else."""
+    try:
+        return get_supported_language_variant(language or "")
+    except LookupError:
+        return settings.LANGUAGE_CODE
+
+
+def reader_set_language(*, reader: Reader, language: str) -> Reader:
+    """The language the reader's e-mails are written in: chosen at sign-up, in the profile, or
+    by switching the portal's language while logged in."""
+    language = _email_language(language)
+    if reader.language != language:
+        reader.language = language
+        reader.save(update_fields=["language"])
+    return reader
+
+
 @transaction.atomic
 def reader_register(*, user, reader_type, profile: dict, language: str) -> Reader:
     """Create the pending reader profile of a newly registered user."""
@@ -106,7 +126,7 @@ def reader_register(*, user, reader_type, profile: dict, language: str) -> Reade
         user=user,
         reader_type=reader_type,
         status=ReaderStatus.PENDING,
-        language=language,
+        language=_email_language(language),
         **fields,
     )
     if reader.email and user.email != reader.email and not _is_staff_account(user):

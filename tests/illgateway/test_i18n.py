@@ -38,3 +38,23 @@ def test_unknown_language_is_ignored(client_anon):
 def test_dates_and_labels_follow_the_language(client_a):
     content = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Notice board" in content
+
+
+def test_switching_the_language_while_logged_in_sets_the_readers_email_language(client_a, reader_a):
+    assert reader_a.language == "zh-hans"
+    client_a.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    reader_a.refresh_from_db()
+    assert reader_a.language == "en"
+    client_a.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    reader_a.refresh_from_db()
+    assert reader_a.language == "en"
+
+
+@pytest.mark.parametrize(("browser", "stored"), [("zh-CN", "zh-hans"), ("en-GB", "en")])
+def test_a_reader_registers_with_the_language_the_browser_asks_for(client_anon, browser, stored):
+    from readers.models import Reader
+    from tests.accounts.test_registration import FORM
+
+    response = client_anon.post("/accounts/signup/", FORM, HTTP_ACCEPT_LANGUAGE=browser)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert Reader.objects.get().language == stored
