@@ -117,15 +117,12 @@ class CampusSignupForm(CleanTextFormMixin, ProfileFieldsMixin, SocialSignupForm)
 
     def custom_signup(self, request, user):
         profile = self._profile()
+        # Not on the form: what the campus login said, for the ILL office to see.
         profile["campus_id"] = self.provided.get("campus_id", "")[:50]
-        reader = reader_register(
+        profile["affiliation"] = self.provided.get("affiliation", "")
+        reader_register(
             user=user, reader_type=ReaderType.CAMPUS, profile=profile, language=get_language()
         )
-        affiliation = self.provided.get("affiliation")
-        if affiliation:
-            # Not on the form: what the campus login said, for the ILL office to see.
-            reader.affiliation = affiliation
-            reader.save(update_fields=["affiliation"])
 
 
 class PasswordResetForm(ResetPasswordForm):

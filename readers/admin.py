@@ -10,7 +10,16 @@ from django.utils.translation import gettext_lazy as _
 from core.adminbase import GatewayAdminMixin
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
-from .models import LoginEmailChange, Notice, Page, Reader, ReaderStatus, RegistrationToConfirm
+from .models import (
+    IDENTITY_FIELDS,
+    PROFILE_FIELDS,
+    LoginEmailChange,
+    Notice,
+    Page,
+    Reader,
+    ReaderStatus,
+    RegistrationToConfirm,
+)
 from .services import ReaderStateError, reader_confirm, reader_reject, reader_update_profile
 
 
@@ -25,21 +34,7 @@ class RejectionForm(CleanTextFormMixin, forms.Form):
 class ReaderAdminForm(CleanTextModelForm):
     class Meta:
         model = Reader
-        fields = [
-            "user",
-            "reader_type",
-            "name",
-            "email",
-            "id_type",
-            "id_number",
-            "phone",
-            "address",
-            "postal_code",
-            "institution",
-            "affiliation",
-            "campus_id",
-            "language",
-        ]
+        fields = ["user", "reader_type", *PROFILE_FIELDS, *IDENTITY_FIELDS, "language"]
 
     def clean_user(self):
         # A reader's e-mail becomes its account's login address: never a staff account's.

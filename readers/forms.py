@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from core.forms import CleanTextFormMixin
 from requests_app.validators import normalize_phone, normalize_postal_code, to_halfwidth
 
-from .models import Reader
+from .models import PROFILE_FIELDS, Reader
 
 REQUIRED = {"name", "email", "id_type", "id_number", "phone"}
 
@@ -14,17 +14,7 @@ REQUIRED = {"name", "email", "id_type", "id_number", "phone"}
 class ReaderProfileForm(CleanTextFormMixin, forms.ModelForm):
     class Meta:
         model = Reader
-        fields = [
-            "name",
-            "email",
-            "id_type",
-            "id_number",
-            "phone",
-            "address",
-            "postal_code",
-            "institution",
-            "language",
-        ]
+        fields = [*PROFILE_FIELDS, "language"]
         labels = {
             "language": _("Language of e-mails"),
             "name": _("Name"),

@@ -29,6 +29,22 @@ class IdType(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+# What a reader tells the ILL office about themselves: the profile page, both registrations and
+# the admin show these, in this order.
+PROFILE_FIELDS = [
+    "name",
+    "email",
+    "id_type",
+    "id_number",
+    "phone",
+    "address",
+    "postal_code",
+    "institution",
+]
+# What a campus login says about the reader besides (kept at registration; staff see them).
+IDENTITY_FIELDS = ["campus_id", "affiliation"]
+
+
 class Reader(models.Model):
     """A reader's profile: who they are to the ILL office, and whether staff confirmed them."""
 

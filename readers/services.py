@@ -14,21 +14,16 @@ from django.utils.translation import gettext as _
 
 from core.mail import send_to_reader
 
-from .models import LoginEmailChange, Notice, Reader, ReaderStatus
+from .models import (
+    IDENTITY_FIELDS,
+    PROFILE_FIELDS,
+    LoginEmailChange,
+    Notice,
+    Reader,
+    ReaderStatus,
+)
 
 logger = logging.getLogger(__name__)
-
-PROFILE_FIELDS = [
-    "name",
-    "email",
-    "id_type",
-    "id_number",
-    "phone",
-    "address",
-    "postal_code",
-    "institution",
-    "campus_id",
-]
 
 
 class ReaderStateError(Exception):
@@ -121,7 +116,8 @@ def reader_set_language(*, reader: Reader, language: str) -> Reader:
 @transaction.atomic
 def reader_register(*, user, reader_type, profile: dict, language: str) -> Reader:
     """Create the pending reader profile of a newly registered user."""
-    fields = {k: v for k, v in profile.items() if k in PROFILE_FIELDS and v is not None}
+    known = {*PROFILE_FIELDS, *IDENTITY_FIELDS}
+    fields = {k: v for k, v in profile.items() if k in known and v is not None}
     reader = Reader.objects.create(
         user=user,
         reader_type=reader_type,
