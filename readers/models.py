@@ -4,8 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+from core.bilingual import BilingualText
 
 
 class ReaderType(models.TextChoices):
@@ -141,20 +142,6 @@ class LoginEmailChange(models.Model):
         return f"{self.old_email} → {self.new_email}"
 
 
-def _in_language(zh: str, en: str) -> str:
-    """The text in the active language, or in the other one where only that exists."""
-    if (get_language() or "").startswith("en"):
-        return en or zh
-    return zh or en
-
-
-def _language_of(zh: str, en: str) -> str:
-    """The HTML language code of what `_in_language` shows, for its `lang` attribute."""
-    if (get_language() or "").startswith("en"):
-        return "en" if en else "zh-Hans"
-    return "zh-Hans" if zh else "en"
-
-
 class NoticeQuerySet(models.QuerySet):
     def published(self, now=None):
         now = now or timezone.now()
@@ -174,19 +161,9 @@ class NoticeQuerySet(models.QuerySet):
         return self.order_by("-pinned", "-publish_at", "-pk")
 
 
-# The longest text of a notice or a staff-edited page (help, about, fees), in characters. Every
-# text field has a limit, checked by its form (Django does not check a TextField's in the
-# database).
-BODY_MAX = 20_000
-
-
-class Notice(models.Model):
+class Notice(BilingualText):
     """A notice on the board (留言板): from the ILL office to all, or personal to one reader."""
 
-    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
-    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
-    body_zh = models.TextField(_("text (Chinese)"), max_length=BODY_MAX, blank=True)
-    body_en = models.TextField(_("text (English)"), max_length=BODY_MAX, blank=True)
     publish_at = models.DateTimeField(_("published"), default=timezone.now, db_index=True)
     end_at = models.DateTimeField(
         _("shown until"), null=True, blank=True, help_text=_("Leave empty to show it for good.")
@@ -226,22 +203,6 @@ class Notice(models.Model):
         return self.title
 
     @property
-    def title(self):
-        return _in_language(self.title_zh, self.title_en)
-
-    @property
-    def body(self):
-        return _in_language(self.body_zh, self.body_en)
-
-    @property
-    def title_lang(self):
-        return _language_of(self.title_zh, self.title_en)
-
-    @property
-    def body_lang(self):
-        return _language_of(self.body_zh, self.body_en)
-
-    @property
     def is_personal(self):
         return self.reader_id is not None
 
@@ -256,14 +217,10 @@ class PageSlug(models.TextChoices):
     FEES = "fees", _("Fee schedule")
 
 
-class Page(models.Model):
+class Page(BilingualText):
     """A page staff edit in the admin: help (帮助), about (关于), fee schedule (收费标准)."""
 
     slug = models.CharField(_("page"), max_length=20, choices=PageSlug.choices, unique=True)
-    title_zh = models.CharField(_("title (Chinese)"), max_length=200, blank=True)
-    title_en = models.CharField(_("title (English)"), max_length=200, blank=True)
-    body_zh = models.TextField(_("text (Chinese)"), max_length=BODY_MAX, blank=True)
-    body_en = models.TextField(_("text (English)"), max_length=BODY_MAX, blank=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
@@ -276,15 +233,7 @@ class Page(models.Model):
 
     @property
     def title(self):
-        return _in_language(self.title_zh, self.title_en) or self.get_slug_display()
-
-    @property
-    def body(self):
-        return _in_language(self.body_zh, self.body_en)
-
-    @property
-    def body_lang(self):
-        return _language_of(self.body_zh, self.body_en)
+        return super().title or self.get_slug_display()
 
 
 class RegistrationToConfirm(Reader):
