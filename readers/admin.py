@@ -92,7 +92,7 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
         return ["user", *self.readonly_fields]
 
     def save_model(self, request, obj, form, change):
-        reader_update_profile(form=form, by=request.user)
+        reader_update_profile(form=form, actor=request.user)
 
     @admin.display(description=_("username"), ordering="user__username")
     def username(self, obj):
@@ -142,7 +142,7 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
         self._decide(
             request,
             queryset.filter(status=ReaderStatus.PENDING),
-            lambda reader: reader_confirm(reader=reader, by=request.user),
+            lambda reader: reader_confirm(reader=reader, actor=request.user),
             _("%(count)d reader(s) confirmed and told by e-mail."),
         )
 
@@ -156,7 +156,7 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 request,
                 queryset,
                 lambda reader: reader_reject(
-                    reader=reader, by=request.user, reason=form.cleaned_data["reason"]
+                    reader=reader, actor=request.user, reason=form.cleaned_data["reason"]
                 ),
                 _("%(count)d reader(s) rejected and told by e-mail."),
             )
@@ -184,7 +184,7 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
         self._decide(
             request,
             [reader],
-            lambda r: reader_confirm(reader=r, by=request.user),
+            lambda r: reader_confirm(reader=r, actor=request.user),
             _("%(count)d reader(s) confirmed and told by e-mail."),
         )
         return redirect(reverse("admin:readers_reader_change", args=[pk]))
@@ -199,7 +199,7 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 request,
                 [reader],
                 lambda r: reader_reject(
-                    reader=r, by=request.user, reason=form.cleaned_data["reason"]
+                    reader=r, actor=request.user, reason=form.cleaned_data["reason"]
                 ),
                 _("%(count)d reader(s) rejected and told by e-mail."),
             )

@@ -62,7 +62,7 @@ def _masked(email: str) -> str:
 
 
 @transaction.atomic
-def reader_update_profile(*, form, by) -> Reader:
+def reader_update_profile(*, form, actor) -> Reader:
     """Save the profile form (by the reader or by staff), keeping the login e-mail in step.
 
     A changed address is recorded (who, when, from what) and the old address is told: whoever
@@ -78,7 +78,7 @@ def reader_update_profile(*, form, by) -> Reader:
     reader = form.save()
     if old_email and old_email.lower() != reader.email.lower():
         change = LoginEmailChange.objects.create(
-            reader=reader, old_email=old_email, new_email=reader.email, changed_by=by
+            reader=reader, old_email=old_email, new_email=reader.email, changed_by=actor
         )
         send_to_reader(
             reader,
@@ -86,7 +86,7 @@ def reader_update_profile(*, form, by) -> Reader:
             {
                 "change": change,
                 "new_email": _masked(reader.email),
-                "by_office": by is not None and by != reader.user,
+                "by_office": actor is not None and actor != reader.user,
             },
             address=old_email,
         )
@@ -147,13 +147,13 @@ def notice_to_reader(*, reader, title: str, body: str, params: dict | None = Non
 
 
 @transaction.atomic
-def reader_confirm(*, reader: Reader, by) -> Reader:
+def reader_confirm(*, reader: Reader, actor) -> Reader:
     reader = Reader.objects.select_for_update().get(pk=reader.pk)
     if reader.status == ReaderStatus.CONFIRMED:
         raise ReaderStateError(_("%(reader)s is already confirmed.") % {"reader": reader})
     reader.status = ReaderStatus.CONFIRMED
     reader.decided_at = timezone.now()
-    reader.decided_by = by
+    reader.decided_by = actor
     reader.rejection_reason = ""
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
     notice_to_reader(
@@ -168,7 +168,7 @@ def reader_confirm(*, reader: Reader, by) -> Reader:
 
 
 @transaction.atomic
-def reader_reject(*, reader: Reader, by, reason: str) -> Reader:
+def reader_reject(*, reader: Reader, actor, reason: str) -> Reader:
     reason = (reason or "").strip()
     if not reason:
         raise ReaderStateError(_("Give the reader a reason for the rejection."))
@@ -179,7 +179,7 @@ def reader_reject(*, reader: Reader, by, reason: str) -> Reader:
         )
     reader.status = ReaderStatus.REJECTED
     reader.decided_at = timezone.now()
-    reader.decided_by = by
+    reader.decided_by = actor
     reader.rejection_reason = reason
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
     notice_to_reader(

@@ -59,7 +59,7 @@ def profile(request):
         request.POST or None, instance=reader, fixed_identity=reader.is_confirmed
     )
     if request.method == "POST" and form.is_valid():
-        reader_update_profile(form=form, by=request.user)
+        reader_update_profile(form=form, actor=request.user)
         messages.success(request, _("Your profile has been saved."))
         return redirect("profile")
     return render(request, "readers/profile.html", {"form": form, "profile": reader})

@@ -87,7 +87,7 @@ def test_bulk_reject_goes_through_a_reason_page(client_staff):
 
 
 def test_rejected_reader_is_told_why_on_reader_pages(client, pending_reader, staff):
-    reader_reject(reader=pending_reader, by=staff, reason="Not a member of a partner library")
+    reader_reject(reader=pending_reader, actor=staff, reason="Not a member of a partner library")
     client.force_login(pending_reader.user)
     response = client.get("/requests/new/", HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 403
@@ -99,12 +99,12 @@ def test_rejected_reader_is_told_why_on_reader_pages(client, pending_reader, sta
 
 def test_confirming_twice_is_refused(reader_a, staff):
     with pytest.raises(ReaderStateError):
-        reader_confirm(reader=reader_a, by=staff)
+        reader_confirm(reader=reader_a, actor=staff)
 
 
 def test_a_confirmed_reader_cannot_be_rejected(reader_a, staff):
     with pytest.raises(ReaderStateError):
-        reader_reject(reader=reader_a, by=staff, reason="x")
+        reader_reject(reader=reader_a, actor=staff, reason="x")
     reader_a.refresh_from_db()
     assert reader_a.is_confirmed
 
@@ -119,7 +119,7 @@ def test_readers_cannot_use_the_admin(client_a, client_pending, client_anon, pen
 
 
 def test_bulk_confirm_skips_rejected_readers_with_a_warning(client_staff, staff, pending_reader):
-    reader_reject(reader=pending_reader, by=staff, reason="Duplicate")
+    reader_reject(reader=pending_reader, actor=staff, reason="Duplicate")
     response = client_staff.post(
         CHANGELIST,
         {"action": "confirm_selected", "_selected_action": [pending_reader.pk]},
@@ -154,5 +154,5 @@ def test_confirmation_email_declares_its_language(
     pending_reader.language = "en"
     pending_reader.save()
     with django_capture_on_commit_callbacks(execute=True):
-        reader_confirm(reader=pending_reader, by=staff)
+        reader_confirm(reader=pending_reader, actor=staff)
     assert '<html lang="en">' in mail.outbox[0].alternatives[0].content
