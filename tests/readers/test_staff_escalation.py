@@ -17,6 +17,7 @@ from django_tasks_db.models import DBTaskResult
 from readers.models import LoginEmailChange
 from readers.staff import STAFF_GROUP
 from tests.factories import ReaderFactory, StaffFactory, UserFactory
+from tests.readers.test_profile import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -41,24 +42,15 @@ def superuser(db):
 
 def admin_form(reader, **changes):
     """What the reader's admin page posts when staff press Save."""
-    data = {
+    return {
+        **form_data(reader),
         "reader_type": reader.reader_type,
-        "name": reader.name,
-        "email": reader.email,
-        "id_type": reader.id_type,
-        "id_number": reader.id_number,
-        "phone": reader.phone,
-        "address": reader.address,
-        "postal_code": reader.postal_code,
-        "institution": reader.institution,
         "campus_id": reader.campus_id,
-        "language": reader.language,
         "loginemailchange_set-TOTAL_FORMS": "0",
         "loginemailchange_set-INITIAL_FORMS": "0",
         "_save": "Save",
+        **changes,
     }
-    data.update(changes)
-    return data
 
 
 def reset_links_sent_to(client, address):
