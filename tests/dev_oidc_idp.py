@@ -23,7 +23,15 @@ class DevOIDCProvider:
     """`python -m tools.dev_idp` on port 0; `issuer` once started. Its log (every request line
     as the client sent it) is kept in `log_path`."""
 
-    def __init__(self, directory: Path, *, client_id: str, secret: str, redirect_uris: list[str]):
+    def __init__(
+        self,
+        directory: Path,
+        *,
+        client_id: str,
+        secret: str,
+        redirect_uris: list[str],
+        token_auth_methods: tuple[str, ...] = (),
+    ):
         self.directory = Path(directory)
         self.log_path = self.directory / "dev_idp.log"
         self.args = [
@@ -39,6 +47,7 @@ class DevOIDCProvider:
             "--client-secret",
             secret,
             *[arg for uri in redirect_uris for arg in ("--redirect-uri", uri)],
+            *[arg for method in token_auth_methods for arg in ("--token-auth-method", method)],
         ]
         self.process: subprocess.Popen | None = None
         self.issuer = ""

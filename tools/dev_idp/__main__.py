@@ -30,6 +30,12 @@ def main(argv: list[str] | None = None) -> int:
         help="the gateway's callback, e.g. http://127.0.0.1:8000/accounts/oidc/campus/login/"
         "callback/ (repeatable; on 127.0.0.1 any port matches)",
     )
+    parser.add_argument(
+        "--token-auth-method",
+        action="append",
+        choices=["client_secret_basic", "client_secret_post"],
+        help="how the gateway may authenticate at the token endpoint (repeatable; default both)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
 
@@ -37,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DJANGO_SETTINGS_MODULE"] = "tools.dev_idp.settings"
     if args.db:
         os.environ["DEV_IDP_DB"] = args.db
+    if args.token_auth_method:
+        os.environ["DEV_IDP_TOKEN_AUTH_METHODS"] = " ".join(args.token_auth_method)
 
     import django
     from django.core.management import call_command
@@ -44,8 +52,6 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.wsgi import get_wsgi_application
 
     django.setup()
-    if args.quiet:
-        logging.getLogger("django.server").setLevel(logging.WARNING)
     from django.conf import settings
 
     settings.DATABASES["default"]["NAME"].parent.mkdir(parents=True, exist_ok=True)
@@ -69,8 +75,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+    application = get_wsgi_application()
+    if args.quiet:  # after get_wsgi_application(), which configures logging again
+        logging.getLogger("django.server").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
-        run(args.host, args.port, get_wsgi_application(), threading=True, on_bind=on_bind)
+        run(args.host, args.port, application, threading=True, on_bind=on_bind)
     return 0
 
 

@@ -97,6 +97,11 @@ LOGIN_URL = "dev_idp_sign_in"
 
 IDP_OIDC_PRIVATE_KEY = _signing_key(KEY_PATH)
 IDP_OIDC_ADAPTER = "tools.dev_idp.adapter.DemoIdentityAdapter"
+# How the client may authenticate at the token endpoint. Both by default; the tests narrow it
+# (DEV_IDP_TOKEN_AUTH_METHODS=client_secret_basic) to play an IdP that accepts only one.
+IDP_OIDC_AUTH_METHODS = os.environ.get(
+    "DEV_IDP_TOKEN_AUTH_METHODS", "client_secret_basic client_secret_post"
+).split()
 # The gateway sends the ID token it was given (id_token_hint): the IdP ends its own session
 # straight away instead of asking, as a campus IdP set up for shared terminals does.
 IDP_OIDC_RP_INITIATED_LOGOUT_ASKS_FOR_OP_LOGOUT = False
