@@ -6,13 +6,28 @@ import urllib.parse
 import requests
 
 from accounts.sso import providers_from_env
-from tests.dev_oidc_idp import choose_identity, sign_in_page
+from tests.dev_oidc_idp import DevOIDCProvider, choose_identity, sign_in_page
 
 CLIENT_ID = "ill-gateway-test"
 CLIENT_SECRET = "test-secret"
 CARSI_SUB = "8d4f2a61c0e94b7ab3d9e5f1a7c2e6d0"
 RICH_SUB = "dev-student-li-wen"
 LOOKALIKE_SUB = "dev-demo-reader-lookalike"
+
+# The test client's host, and "localhost" for the logout tests: the IdP accepts only a valid URL
+# as the address to return to after logging out, and "testserver" has no dot.
+CALLBACKS = [
+    "http://testserver/accounts/oidc/campus/login/callback/",
+    "http://localhost/accounts/oidc/campus/login/callback/",
+]
+
+
+def running_dev_idp(tmp_path_factory, name="dev_idp", **options):
+    """The development IdP, serving the test client's callbacks, until the fixture ends."""
+    directory = tmp_path_factory.mktemp(name)
+    kwargs = {"client_id": CLIENT_ID, "secret": CLIENT_SECRET, "redirect_uris": CALLBACKS}
+    with DevOIDCProvider(directory, **kwargs, **options) as idp:
+        yield idp
 
 
 def oidc_providers(server_url: str, secret: str = CLIENT_SECRET, **extra) -> dict:

@@ -7,16 +7,13 @@ import urllib.parse
 
 import pytest
 
-from tests.accounts.conftest import CALLBACKS
 from tests.accounts.sso_helpers import (
-    CLIENT_ID,
-    CLIENT_SECRET,
     RICH_SUB,
     idp_choose,
     oidc_login,
     oidc_providers,
+    running_dev_idp,
 )
-from tests.dev_oidc_idp import DevOIDCProvider
 
 pytestmark = pytest.mark.django_db
 
@@ -56,14 +53,9 @@ def test_a_code_is_bound_to_the_login_that_asked_for_it(client, oidc_configured,
 @pytest.fixture(scope="module")
 def basic_only_idp(tmp_path_factory):
     """A provider that takes the client's secret only in the Authorization header."""
-    with DevOIDCProvider(
-        tmp_path_factory.mktemp("basic_only_idp"),
-        client_id=CLIENT_ID,
-        secret=CLIENT_SECRET,
-        redirect_uris=CALLBACKS,
-        token_auth_methods=("client_secret_basic",),
-    ) as idp:
-        yield idp
+    yield from running_dev_idp(
+        tmp_path_factory, "basic_only_idp", token_auth_methods=("client_secret_basic",)
+    )
 
 
 def test_client_secret_basic_where_the_entry_asks_for_it(client, settings, basic_only_idp):
