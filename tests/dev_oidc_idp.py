@@ -40,6 +40,7 @@ class DevOIDCProvider:
             "tools.dev_idp",
             "--port",
             "0",
+            "--exit-with-stdin",
             "--db",
             str(self.directory / "dev_idp.sqlite3"),
             "--client-id",
@@ -58,8 +59,15 @@ class DevOIDCProvider:
         env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
         env["PYTHONUNBUFFERED"] = "1"
         with open(self.log_path, "wb") as log:
+            # Its standard input is a pipe from this process: should the test run die without
+            # stopping it, the pipe closes and the IdP ends too.
             self.process = subprocess.Popen(
-                self.args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                self.args,
+                cwd=ROOT,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         deadline = time.monotonic() + STARTUP_SECONDS
         while not (match := LISTENING.search(self.log())):
@@ -75,6 +83,7 @@ class DevOIDCProvider:
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
+            self.process.stdin.close()
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)

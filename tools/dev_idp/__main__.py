@@ -10,6 +10,7 @@ import contextlib
 import logging
 import os
 import sys
+import threading
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,6 +36,11 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         choices=["client_secret_basic", "client_secret_post"],
         help="how the gateway may authenticate at the token endpoint (repeatable; default both)",
+    )
+    parser.add_argument(
+        "--exit-with-stdin",
+        action="store_true",
+        help="stop when standard input closes (the tests' pipe: no IdP outlives its test run)",
     )
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args(argv)
@@ -75,12 +81,20 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
 
+    if args.exit_with_stdin:
+        threading.Thread(target=_exit_at_end_of_stdin, daemon=True).start()
     application = get_wsgi_application()
     if args.quiet:  # after get_wsgi_application(), which configures logging again
         logging.getLogger("django.server").setLevel(logging.WARNING)
     with contextlib.suppress(KeyboardInterrupt):
         run(args.host, args.port, application, threading=True, on_bind=on_bind)
     return 0
+
+
+def _exit_at_end_of_stdin() -> None:
+    while sys.stdin.buffer.read(4096):
+        pass
+    os._exit(0)
 
 
 if __name__ == "__main__":
