@@ -21,16 +21,17 @@ def sign_in(request):
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(next_url)
-    identities = [
-        (identity, get_user_model().objects.filter(username=identity.sub).exists())
-        for identity in DEMO_IDENTITIES
-    ]
-    status = 400 if request.method == "POST" else 200
+    created = set(
+        get_user_model()
+        .objects.filter(username__in=[identity.sub for identity in DEMO_IDENTITIES])
+        .values_list("username", flat=True)
+    )
     return render(
         request,
         "dev_idp/sign_in.html",
-        {"identities": [i for i, exists in identities if exists], "next": next_url},
-        status=status,
+        {"identities": [i for i in DEMO_IDENTITIES if i.sub in created], "next": next_url},
+        # A POST that reaches here named no identity of this IdP.
+        status=400 if request.method == "POST" else 200,
     )
 
 
