@@ -8,8 +8,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Local development only: production sets its own environment (see README).
 DEV_ENV := DEBUG=true
-# `make run` starts the development identity provider (tools/dev_idp) next to the portal and
-# points the campus login at it, unless OIDC_PROVIDERS is already set.
+# `make run` starts the development identity provider (tools/dev_idp: allauth's OpenID Connect
+# provider, its own SQLite database var/dev_idp.sqlite3, migrated at start) next to the portal
+# and points the campus login at it, unless OIDC_PROVIDERS is already set.
 DEV_IDP_PORT ?= 8001
 OIDC_PROVIDERS ?= [{"id": "campus", "label": "统一认证 Campus login (development IdP)", "server_url": "http://127.0.0.1:$(DEV_IDP_PORT)", "client_id": "ill-gateway-dev", "secret": "dev-secret"}]
 
@@ -34,8 +35,10 @@ run: migrate
 	$(DEV_ENV) $(PY) manage.py demo_data
 	@echo "Campus login: development identity provider on http://127.0.0.1:$(DEV_IDP_PORT)/"
 	@echo "Serving the portal on http://$(HOST):$(PORT)/  (Ctrl-C stops both)"
-	$(PY) -m tools.dev_idp.server --host 127.0.0.1 --port $(DEV_IDP_PORT) \
-		--client-id ill-gateway-dev --client-secret dev-secret --quiet & idp=$$!; \
+	$(PY) -m tools.dev_idp --host 127.0.0.1 --port $(DEV_IDP_PORT) --quiet \
+		--client-id ill-gateway-dev --client-secret dev-secret \
+		$(foreach h,$(sort $(HOST) 127.0.0.1 localhost),--redirect-uri http://$(h):$(PORT)/accounts/oidc/campus/login/callback/) \
+		& idp=$$!; \
 	trap 'kill $$idp 2>/dev/null' EXIT INT TERM; \
 	$(DEV_ENV) OIDC_PROVIDERS='$(OIDC_PROVIDERS)' $(PY) manage.py runserver $(HOST):$(PORT)
 

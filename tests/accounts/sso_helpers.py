@@ -1,7 +1,12 @@
 """Shared pieces of the single sign-on tests: a running development IdP and the flows."""
 
-import http.client
+import json
 import urllib.parse
+
+import requests
+
+from core.sso_config import providers_from_env
+from tests.dev_oidc_idp import DevOIDCProvider, choose_identity, sign_in_page
 
 CLIENT_ID = "ill-gateway-test"
 CLIENT_SECRET = "test-secret"
@@ -9,22 +14,42 @@ CARSI_SUB = "8d4f2a61c0e94b7ab3d9e5f1a7c2e6d0"
 RICH_SUB = "dev-student-li-wen"
 LOOKALIKE_SUB = "dev-demo-reader-lookalike"
 
+# The test client's host, and "localhost" for the logout tests: the IdP accepts only a valid URL
+# as the address to return to after logging out, and "testserver" has no dot.
+CALLBACKS = [
+    "http://testserver/accounts/oidc/campus/login/callback/",
+    "http://localhost/accounts/oidc/campus/login/callback/",
+]
+
+
+def running_dev_idp(tmp_path_factory, name="dev_idp", **options):
+    """The development IdP, serving the test client's callbacks, until the fixture ends."""
+    directory = tmp_path_factory.mktemp(name)
+    kwargs = {"client_id": CLIENT_ID, "secret": CLIENT_SECRET, "redirect_uris": CALLBACKS}
+    with DevOIDCProvider(directory, **kwargs, **options) as idp:
+        yield idp
+
+
+def oidc_providers(server_url: str, secret: str = CLIENT_SECRET, **extra) -> dict:
+    """SOCIALACCOUNT_PROVIDERS with one OpenID Connect provider, `campus`."""
+    entry = {
+        "id": "campus",
+        "label": "统一认证 Campus login",
+        "server_url": server_url,
+        "client_id": CLIENT_ID,
+        "secret": secret,
+        **extra,
+    }
+    return providers_from_env(json.dumps([entry]), "")
+
 
 def idp_choose(authorize_url: str, sub: str) -> str:
-    """The person picks an identity on the IdP's page; returns where the IdP sends them."""
-    parts = urllib.parse.urlsplit(authorize_url)
-    params = dict(urllib.parse.parse_qsl(parts.query))
-    params["identity"] = sub
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-    connection.request(
-        "POST",
-        parts.path,
-        body=urllib.parse.urlencode(params),
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    response = connection.getresponse()
-    assert response.status == 302, response.read()
-    return response.getheader("Location")
+    """A person in a fresh browser signs in at the IdP as `sub`; returns where the IdP sends
+    them back to (the gateway's callback)."""
+    browser = requests.Session()
+    page = sign_in_page(browser, authorize_url)
+    assert page is not None  # a fresh browser has no session at the IdP
+    return choose_identity(browser, page, sub)
 
 
 def oidc_login(client, sub: str, next_url: str | None = None):

@@ -13,12 +13,12 @@ from accounts.oidc.provider import CampusOIDCProvider
 from accounts.saml.provider import CampusSAMLProvider
 from core.sso_config import providers_from_env
 from tests.accounts.sso_helpers import (
-    CLIENT_ID,
     CLIENT_SECRET,
     RICH_SUB,
     StaticServer,
     closed_port_url,
     idp_choose,
+    oidc_providers,
     saml_entry,
     saml_post,
     saml_start,
@@ -68,15 +68,7 @@ def test_the_gateways_providers_replace_allauths():
 
 
 def oidc(settings, server_url, secret=CLIENT_SECRET, **extra):
-    entry = {
-        "id": "campus",
-        "label": "统一认证 Campus login",
-        "server_url": server_url,
-        "client_id": CLIENT_ID,
-        "secret": secret,
-        **extra,
-    }
-    settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(json.dumps([entry]), "")
+    settings.SOCIALACCOUNT_PROVIDERS = oidc_providers(server_url, secret, **extra)
 
 
 def test_oidc_provider_down_says_the_campus_login_is_unavailable(client, settings, caplog):
@@ -102,12 +94,19 @@ def test_oidc_failure_page_in_chinese(client, settings):
 
 def test_server_url_with_a_trailing_slash_is_the_issuer(client, settings, dev_idp):
     oidc(settings, dev_idp.issuer + "/")
-    dev_idp.requested_paths.clear()
+    seen = len(dev_idp.request_lines())
     response = client.post("/accounts/oidc/campus/login/")
     assert response.status_code == 302
-    assert response["Location"].startswith(dev_idp.issuer + "/authorize")
-    assert "/.well-known/openid-configuration" in dev_idp.requested_paths
-    assert not [p for p in dev_idp.requested_paths if p.startswith("//")]
+    assert response["Location"].startswith(dev_idp.discovery["authorization_endpoint"] + "?")
+    # As sent: Python's HTTP server would quietly serve "//.well-known/..." as "/.well-known/...".
+    asked = dev_idp.request_lines()[seen:]
+    assert "GET /.well-known/openid-configuration HTTP/1.1" in asked
+    assert not [line for line in asked if " //" in line]
+    # And the whole login works: the ID token's issuer is the one the discovery names.
+    callback = idp_choose(response["Location"], RICH_SUB)
+    parts = urllib.parse.urlsplit(callback)
+    response = client.get(f"{parts.path}?{parts.query}")
+    assert response["Location"] == "/accounts/3rdparty/signup/"
 
 
 def test_a_wrong_client_secret_is_refused_and_logged_with_its_reason(

@@ -291,7 +291,7 @@ def test_the_chooser_also_offers_configured_oidc_providers(federation, client, s
     assert "统一认证 Campus login" in content
     response = client.post("/accounts/institutions/", {"institution": "campus"})
     assert response.status_code == 302
-    assert response["Location"].startswith(dev_idp.issuer + "/authorize")
+    assert response["Location"].startswith(dev_idp.discovery["authorization_endpoint"] + "?")
 
 
 def test_an_entity_described_twice_is_one_idp(tmp_path, cert_file, capsys):

@@ -4,10 +4,14 @@ Where Chromium is missing the journeys are skipped with a reason, unless REQUIRE
 (as in CI), where a missing browser is a failure.
 """
 
+import json
 import os
 from pathlib import Path
 
 import pytest
+
+from core.sso_config import providers_from_env
+from tests.dev_oidc_idp import DevOIDCProvider
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM, used by the test to
 # arrange data, would otherwise refuse to run next to it.
@@ -66,3 +70,35 @@ def log_in(page, username, password):
     page.locator("#id_password").fill(password)
     page.locator("main form[action='/accounts/login/'] button[type=submit]").click()
     page.wait_for_url("**/")
+
+
+@pytest.fixture(scope="session")
+def e2e_dev_idp(live_server, tmp_path_factory):
+    """The development OpenID Connect provider, for the gateway's live server."""
+    with DevOIDCProvider(
+        tmp_path_factory.mktemp("e2e_dev_idp"),
+        client_id="ill-gateway-e2e",
+        secret="e2e-secret",
+        redirect_uris=[f"{live_server.url}/accounts/oidc/campus/login/callback/"],
+    ) as idp:
+        yield idp
+
+
+@pytest.fixture
+def campus_idp(settings, e2e_dev_idp):
+    """The gateway's campus login ("统一认证登录") goes to the development IdP."""
+    settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(
+        json.dumps(
+            [
+                {
+                    "id": "campus",
+                    "label": "统一认证登录",
+                    "server_url": e2e_dev_idp.issuer,
+                    "client_id": "ill-gateway-e2e",
+                    "secret": "e2e-secret",
+                }
+            ]
+        ),
+        "",
+    )
+    return e2e_dev_idp

@@ -1,34 +1,9 @@
 """The campus reader's first journey: SSO → registration → pending → confirmed by staff."""
 
-import json
-
-import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
-from core.sso_config import providers_from_env
 from tests.factories import StaffFactory
-from tools.dev_idp.server import DevIdP
-
-
-@pytest.fixture
-def campus_idp(settings):
-    with DevIdP(client_id="ill-gateway-e2e", client_secret="e2e-secret") as idp:
-        settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(
-            json.dumps(
-                [
-                    {
-                        "id": "campus",
-                        "label": "统一认证登录",
-                        "server_url": idp.issuer,
-                        "client_id": "ill-gateway-e2e",
-                        "secret": "e2e-secret",
-                    }
-                ]
-            ),
-            "",
-        )
-        yield idp
 
 
 def campus_login(page):

@@ -5,7 +5,7 @@ browser (a `securitypolicyviolation` event and a console error), and the test fa
 import pytest
 
 from tests.e2e.conftest import log_in
-from tests.e2e.test_campus_registration import campus_idp, campus_login  # noqa: F401 (fixture)
+from tests.e2e.test_campus_registration import campus_login
 from tests.factories import (
     PASSWORD,
     IllRequestFactory,
@@ -133,7 +133,7 @@ def test_admin_pages_keep_to_the_policy(page, cast):
     assert not violations.console
 
 
-def test_the_campus_sign_up_keeps_to_the_policy(page, campus_idp):  # noqa: F811 (fixture)
+def test_the_campus_sign_up_keeps_to_the_policy(page, campus_idp):
     # The SSO button posts to the portal, which redirects to the identity provider: the policy
     # must not stop that redirect (no form-action), and the sign-up page keeps to it.
     violations = Violations(page)

@@ -1,33 +1,7 @@
 """A library terminal: logging out of the gateway ends the campus login, so the next person at
 the computer is not signed in as the previous reader."""
 
-import json
-
-import pytest
 from playwright.sync_api import expect
-
-from core.sso_config import providers_from_env
-from tools.dev_idp.server import DevIdP
-
-
-@pytest.fixture
-def campus_idp(settings):
-    with DevIdP(client_id="ill-gateway-e2e", client_secret="e2e-secret") as idp:
-        settings.SOCIALACCOUNT_PROVIDERS = providers_from_env(
-            json.dumps(
-                [
-                    {
-                        "id": "campus",
-                        "label": "统一认证登录",
-                        "server_url": idp.issuer,
-                        "client_id": "ill-gateway-e2e",
-                        "secret": "e2e-secret",
-                    }
-                ]
-            ),
-            "",
-        )
-        yield idp
 
 
 def test_the_next_person_at_the_terminal_gets_the_campus_login_page(page, campus_idp):
@@ -44,8 +18,8 @@ def test_the_next_person_at_the_terminal_gets_the_campus_login_page(page, campus
     # The IdP would sign this browser straight in again: logging out of the gateway ends that.
     page.get_by_role("button", name="关闭").click()
     expect(page.locator("main")).to_contain_text("您已退出网关，也已退出统一认证（统一认证登录）")
-    assert "dev-student-li-wen" in campus_idp.logouts
 
+    # The IdP's own session ended too: the next press of the campus button asks who signs in.
     page.goto("/accounts/login/")
     page.get_by_role("button", name="统一认证登录").click()
     expect(

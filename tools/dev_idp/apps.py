@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class DevIdPConfig(AppConfig):
+    name = "tools.dev_idp"
+    label = "dev_idp"
+    verbose_name = "Development identity provider"
