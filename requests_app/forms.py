@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.forms import CleanTextFormMixin
+from core.validators import normalize_phone, normalize_postal_code, to_halfwidth
 
 from .models import (
     FEE_PAGES_MAX,
@@ -25,11 +26,8 @@ from .validators import (
     normalize_isbn,
     normalize_issn,
     normalize_pages,
-    normalize_phone,
-    normalize_postal_code,
     normalize_volume_issue,
     normalize_year,
-    to_halfwidth,
 )
 
 # (slug, legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.

@@ -17,7 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import normalize_title, to_halfwidth
+from core.validators import to_halfwidth
+
+from .validators import normalize_title
 
 
 class ServiceType(models.TextChoices):

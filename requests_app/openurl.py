@@ -22,12 +22,12 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from core.text import clean_text
+from core.validators import to_halfwidth
 from requests_app.validators import (
     normalize_doi,
     normalize_isbn,
     normalize_issn,
     normalize_pages,
-    to_halfwidth,
 )
 
 __all__ = ["MAX_LENGTHS", "parse_openurl"]

@@ -1,4 +1,5 @@
-"""Validators and normalisers for the bibliographic and contact fields of an ILL request.
+"""Validators and normalisers for the bibliographic fields of an ILL request (the contact
+fields' phone and postal code are in core.validators, which the reader profile uses too).
 
 Every ``validate_*`` function can be used as a Django field validator: it returns ``None`` for a
 good value and raises ``django.core.exceptions.ValidationError`` with a ``code`` and a translatable
@@ -23,6 +24,8 @@ from urllib.parse import unquote
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from core.validators import DASHES, as_text, invalid, to_halfwidth
+
 __all__ = [
     "PAGES_MAX_LENGTH",
     "VOLUME_ISSUE_MAX_LENGTH",
@@ -32,18 +35,13 @@ __all__ = [
     "normalize_isbn",
     "normalize_issn",
     "normalize_pages",
-    "normalize_phone",
-    "normalize_postal_code",
     "normalize_title",
     "normalize_volume_issue",
     "normalize_year",
-    "to_halfwidth",
     "validate_doi",
     "validate_isbn",
     "validate_issn",
     "validate_pages",
-    "validate_phone",
-    "validate_postal_code",
     "validate_volume_issue",
     "validate_year",
 ]
@@ -51,8 +49,6 @@ __all__ = [
 PAGES_MAX_LENGTH = 50
 VOLUME_ISSUE_MAX_LENGTH = 50
 YEAR_MIN = 1400
-PHONE_MIN_DIGITS = 5
-PHONE_MAX_DIGITS = 20
 
 # Identifiers are short; refusing long input before any regex runs keeps junk cheap to reject.
 _IDENTIFIER_MAX_INPUT = 64
@@ -76,48 +72,15 @@ MESSAGES = {
     "pages_order": _("The page range %(range)s ends before it starts."),
     "pages_too_long": _("Pages can be at most %(max_length)s characters long."),
     "volume_issue_too_long": _("Volume and issue can be at most %(max_length)s characters long."),
-    "phone_format": _("Enter a phone number, digits with optional +, spaces or hyphens."),
-    "phone_length": _("A phone number has between %(min_digits)s and %(max_digits)s digits."),
-    "postal_code_format": _(
-        "Enter a postal code: 6 digits in China, or 3 to 10 letters, digits, spaces or "
-        "hyphens for an address abroad."
-    ),
 }
 
 
 def _invalid(code: str, **params: object) -> ValidationError:
-    return ValidationError(MESSAGES[code], code=code, params=params or None)
-
-
-def _as_text(value: object) -> str | None:
-    """The value as a string, or None when it cannot sensibly be one (so callers reject it)."""
-    if isinstance(value, str):
-        return value
-    # An IntegerField hands validators an int; accept that, but not bool (an int subclass).
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+    return invalid(MESSAGES, code, **params)
 
 
 def _has_control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
-
-
-# --- full-width characters ------------------------------------------------------------------
-
-# Only the full-width ASCII block and the ideographic space: NFKC would also rewrite CJK
-# compatibility characters and punctuation such as 「」 that readers mean literally.
-_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_HALFWIDTH[0x3000] = 0x20
-
-
-def to_halfwidth(text: str) -> str:
-    """Turn full-width ASCII (ＡＢＣ１２３－) and the ideographic space into plain ASCII."""
-    return text.translate(_HALFWIDTH)
-
-
-# Hyphen-like characters people paste from word processors and PDFs.
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63", "-"))
 
 
 def _clean_identifier(value: object, label: str) -> str | None:
@@ -125,10 +88,10 @@ def _clean_identifier(value: object, label: str) -> str | None:
 
     ``label`` ("ISSN", "ISBN") is dropped from the front, because readers paste "ISSN 0264-1615".
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None or len(text) > _IDENTIFIER_MAX_INPUT:
         return None
-    text = to_halfwidth(text).translate(_DASHES).strip().upper()
+    text = to_halfwidth(text).translate(DASHES).strip().upper()
     text = re.sub(rf"^{label}(?:-1[03])?\s*:?\s*", "", text)
     return re.sub(r"[\s-]", "", text)
 
@@ -222,7 +185,7 @@ def normalize_doi(value: object) -> str:
     Accepts the ``doi:`` and ``info:doi/`` labels and doi.org / dx.doi.org URLs (whose
     percent-encoding is undone). Raise ValidationError if what remains is not a DOI.
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None or len(text) > _DOI_MAX_INPUT:
         raise _invalid("doi_format")
     text = text.translate({0x3000: 0x20}).strip()
@@ -263,7 +226,7 @@ def normalize_year(value: object, *, today: date | None = None) -> str:
     The range runs from 1400 (before that, nothing we could borrow or copy) to next year
     (journals date issues ahead). ``today`` is for tests.
     """
-    text = _as_text(value)
+    text = as_text(value)
     text = to_halfwidth(text).strip() if text is not None else ""
     if not re.fullmatch(r"[0-9]{4}", text):
         raise _invalid("year_format")
@@ -336,12 +299,12 @@ def normalize_pages(value: object) -> str:
     numeric range that ends before it starts (abbreviated ranges like "1234-56" included:
     we cannot be sure what was meant) and for more than 50 characters.
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None:
         raise _invalid("pages_format")
     if len(text) > _PAGES_MAX_INPUT:
         raise _invalid("pages_too_long", max_length=PAGES_MAX_LENGTH)
-    text = _PAGES_LABEL.sub("", to_halfwidth(text).translate(_DASHES).strip())
+    text = _PAGES_LABEL.sub("", to_halfwidth(text).translate(DASHES).strip())
     items = [item.strip() for item in _PAGE_ITEM_SEPARATORS.split(text)]
     items = [item for item in items if item]
     if not items:
@@ -366,7 +329,7 @@ def normalize_volume_issue(value: object) -> str:
     There is no syntax to check (journals number themselves every way imaginable); raise
     ValidationError only if it is longer than 50 characters.
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None:
         return ""
     text = "".join(" " if _has_control_chars(ch) else ch for ch in to_halfwidth(text))
@@ -379,67 +342,6 @@ def normalize_volume_issue(value: object) -> str:
 def validate_volume_issue(value: object) -> None:
     """Django validator: volume/issue text of at most 50 characters."""
     normalize_volume_issue(value)
-
-
-# --- phone ----------------------------------------------------------------------------------
-
-_PHONE_MAX_INPUT = 50
-# Digits with an optional leading + (possibly inside a parenthesis: "(+86) 10 ..."), spaces,
-# hyphens and parentheses; then an optional extension written ext/ext./x/转/分机.
-_PHONE_RE = re.compile(
-    r"(?P<main>\(?\+?[0-9][0-9 ()-]*?)"
-    r"(?:\s*(?:ext\.?|x|\u8f6c|\u5206\u673a)\s*(?P<extension>[0-9]+))?",
-    re.IGNORECASE,
-)
-
-
-def normalize_phone(value: object) -> str:
-    """Return the phone number half-width, trimmed, with runs of spaces collapsed.
-
-    Raise ValidationError if it has characters other than digits, a leading +, spaces, hyphens,
-    parentheses and an extension marker, or fewer than 5 or more than 20 digits in all.
-    """
-    text = _as_text(value)
-    if text is None or len(text) > _PHONE_MAX_INPUT:
-        raise _invalid("phone_format")
-    text = " ".join(to_halfwidth(text).translate(_DASHES).split())
-    match = _PHONE_RE.fullmatch(text)
-    if not match:
-        raise _invalid("phone_format")
-    digits = sum(char.isdigit() for char in text)
-    if not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
-        raise _invalid("phone_length", min_digits=PHONE_MIN_DIGITS, max_digits=PHONE_MAX_DIGITS)
-    return text
-
-
-def validate_phone(value: object) -> None:
-    """Django validator: a phone number of 5 to 20 digits with the usual punctuation."""
-    normalize_phone(value)
-
-
-# --- postal code ----------------------------------------------------------------------------
-
-_POSTAL_CODE_RE = re.compile(r"[A-Z0-9](?:[A-Z0-9 -]{1,8})[A-Z0-9]")
-
-
-def normalize_postal_code(value: object) -> str:
-    """Return the postal code half-width, upper-case, single-spaced ("100871", "SW1A 1AA").
-
-    Chinese codes are 6 digits, but readers abroad have other formats, so accept 3 to 10
-    letters, digits, spaces and hyphens; raise ValidationError otherwise.
-    """
-    text = _as_text(value)
-    if text is None or len(text) > _IDENTIFIER_MAX_INPUT:
-        raise _invalid("postal_code_format")
-    text = " ".join(to_halfwidth(text).translate(_DASHES).upper().split())
-    if not _POSTAL_CODE_RE.fullmatch(text):
-        raise _invalid("postal_code_format")
-    return text
-
-
-def validate_postal_code(value: object) -> None:
-    """Django validator: a postal code of 3 to 10 letters, digits, spaces or hyphens."""
-    normalize_postal_code(value)
 
 
 # --- titles ---------------------------------------------------------------------------------
