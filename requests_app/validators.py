@@ -1,13 +1,10 @@
 """Validators and normalisers for the bibliographic fields of an ILL request (the contact
 fields' phone and postal code are in core.validators, which the reader profile uses too).
 
-Every ``validate_*`` function can be used as a Django field validator: it returns ``None`` for a
-good value and raises ``django.core.exceptions.ValidationError`` with a ``code`` and a translatable
-message for a bad one.
-
-Every ``normalize_*`` function validates too, and returns the canonical form that we store (so a
-form's ``clean_<field>`` can simply ``return normalize_<field>(value)``). Only ``normalize_title``
-never raises: it builds a key for duplicate detection, not a value to show.
+Every ``normalize_*`` function validates and returns the canonical form that we store (so a
+form's ``clean_<field>`` can simply ``return normalize_<field>(value)``); a bad value raises
+``django.core.exceptions.ValidationError`` with a ``code`` and a translatable message.
+Only ``normalize_title`` never raises: it builds a key for duplicate detection, not a value to show.
 
 Readers type on Chinese input methods, paste from PDFs and arrive from link resolvers, so all of
 these accept full-width characters, odd dashes and stray spaces, and none of them may crash on junk:
@@ -23,6 +20,9 @@ from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_exceptions
+from stdnum import isbn as stdnum_isbn
+from stdnum import issn as stdnum_issn
 
 from core.validators import DASHES, as_text, invalid, to_halfwidth
 
@@ -38,12 +38,6 @@ __all__ = [
     "normalize_title",
     "normalize_volume_issue",
     "normalize_year",
-    "validate_doi",
-    "validate_isbn",
-    "validate_issn",
-    "validate_pages",
-    "validate_volume_issue",
-    "validate_year",
 ]
 
 PAGES_MAX_LENGTH = 50
@@ -96,17 +90,14 @@ def _clean_identifier(value: object, label: str) -> str | None:
     return re.sub(r"[\s-]", "", text)
 
 
-# --- ISSN -----------------------------------------------------------------------------------
+# --- ISSN and ISBN ----------------------------------------------------------------------------
 
+# python-stdnum computes the check digits and formats the number; the cleaning above (full-width,
+# dashes, the "ISSN" label) and the messages are ours. Our patterns come first because stdnum
+# takes any Unicode digit (Arabic-Indic, say) for a digit, which we cannot store or search.
 _ISSN_RE = re.compile(r"[0-9]{7}[0-9X]")
-
-
-def _issn_check_digit(first_seven: str) -> str:
-    total = sum(
-        int(digit) * weight for digit, weight in zip(first_seven, range(8, 1, -1), strict=True)
-    )
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
+_ISBN10_RE = re.compile(r"[0-9]{9}[0-9X]")
+_ISBN13_RE = re.compile(r"[0-9]{13}")
 
 
 def normalize_issn(value: object) -> str:
@@ -114,33 +105,13 @@ def normalize_issn(value: object) -> str:
     compact = _clean_identifier(value, "ISSN")
     if compact is None or not _ISSN_RE.fullmatch(compact):
         raise _invalid("issn_format")
-    if _issn_check_digit(compact[:7]) != compact[7]:
-        raise _invalid("issn_check_digit")
-    return f"{compact[:4]}-{compact[4:]}"
-
-
-def validate_issn(value: object) -> None:
-    """Django validator: an ISSN with a correct mod-11 check digit, separators optional."""
-    normalize_issn(value)
-
-
-# --- ISBN -----------------------------------------------------------------------------------
-
-_ISBN10_RE = re.compile(r"[0-9]{9}[0-9X]")
-_ISBN13_RE = re.compile(r"[0-9]{13}")
-
-
-def _isbn10_ok(isbn: str) -> bool:
-    total = sum(
-        (10 if char == "X" else int(char)) * weight
-        for char, weight in zip(isbn, range(10, 0, -1), strict=True)
-    )
-    return total % 11 == 0
-
-
-def _isbn13_ok(isbn: str) -> bool:
-    total = sum(int(digit) * (3 if index % 2 else 1) for index, digit in enumerate(isbn))
-    return total % 10 == 0
+    try:
+        stdnum_issn.validate(compact)
+    except stdnum_exceptions.InvalidChecksum as exc:
+        raise _invalid("issn_check_digit") from exc
+    except stdnum_exceptions.ValidationError as exc:
+        raise _invalid("issn_format") from exc
+    return stdnum_issn.format(compact)
 
 
 def normalize_isbn(value: object) -> str:
@@ -150,22 +121,16 @@ def normalize_isbn(value: object) -> str:
     converted to ISBN-13: staff search catalogues with what the reader has in hand.
     """
     compact = _clean_identifier(value, "ISBN")
-    if compact is not None and _ISBN10_RE.fullmatch(compact):
-        if not _isbn10_ok(compact):
-            raise _invalid("isbn_check_digit")
-        return compact
-    if compact is not None and _ISBN13_RE.fullmatch(compact):
-        if compact[:3] not in ("978", "979"):
-            raise _invalid("isbn_prefix")
-        if not _isbn13_ok(compact):
-            raise _invalid("isbn_check_digit")
-        return compact
-    raise _invalid("isbn_format")
-
-
-def validate_isbn(value: object) -> None:
-    """Django validator: an ISBN-10 or ISBN-13 with a correct check digit."""
-    normalize_isbn(value)
+    if compact is None or not (_ISBN10_RE.fullmatch(compact) or _ISBN13_RE.fullmatch(compact)):
+        raise _invalid("isbn_format")
+    if len(compact) == 13 and compact[:3] not in ("978", "979"):
+        raise _invalid("isbn_prefix")
+    try:
+        return stdnum_isbn.validate(compact)
+    except stdnum_exceptions.InvalidChecksum as exc:
+        raise _invalid("isbn_check_digit") from exc
+    except stdnum_exceptions.ValidationError as exc:
+        raise _invalid("isbn_format") from exc
 
 
 # --- DOI ------------------------------------------------------------------------------------
@@ -212,11 +177,6 @@ def doi_key(value: object) -> str:
     return normalize_doi(value).translate(_ASCII_LOWER)
 
 
-def validate_doi(value: object) -> None:
-    """Django validator: a DOI, bare or with a ``doi:`` label or doi.org URL."""
-    normalize_doi(value)
-
-
 # --- year -----------------------------------------------------------------------------------
 
 
@@ -234,11 +194,6 @@ def normalize_year(value: object, *, today: date | None = None) -> str:
     if not YEAR_MIN <= int(text) <= max_year:
         raise _invalid("year_range", min_year=YEAR_MIN, max_year=max_year)
     return text
-
-
-def validate_year(value: object) -> None:
-    """Django validator: a 4-digit year between 1400 and next year."""
-    normalize_year(value)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -315,11 +270,6 @@ def normalize_pages(value: object) -> str:
     return normalized
 
 
-def validate_pages(value: object) -> None:
-    """Django validator: pages and page ranges such as "94-101", "e1234", "S12-S15", "xii-xx"."""
-    normalize_pages(value)
-
-
 # --- volume and issue -----------------------------------------------------------------------
 
 
@@ -337,11 +287,6 @@ def normalize_volume_issue(value: object) -> str:
     if len(text) > VOLUME_ISSUE_MAX_LENGTH:
         raise _invalid("volume_issue_too_long", max_length=VOLUME_ISSUE_MAX_LENGTH)
     return text
-
-
-def validate_volume_issue(value: object) -> None:
-    """Django validator: volume/issue text of at most 50 characters."""
-    normalize_volume_issue(value)
 
 
 # --- titles ---------------------------------------------------------------------------------
