@@ -1,7 +1,8 @@
-"""The lifecycle of an ILL request (SPEC 4.4): which status may follow which, in one place.
+"""The lifecycle of an ILL request (SPEC 4.4): the one writer of the transition table in
+`statuses.py`.
 
 Every status change — by the reader, by staff in the admin, by the expiry job — goes through
-`request_transition`, which locks the request, checks the table below, records the change in
+`request_transition`, which locks the request, checks the table, records the change in
 the history and tells the reader by e-mail (and, for the changes that need the reader's
 attention, by a personal notice on the board).
 """
@@ -18,61 +19,20 @@ from django.utils.translation import gettext_noop
 from core.mail import send_to_reader
 from readers.services import notice_to_reader
 
-from .models import FeeKind, FeeLine, IllRequest, ServiceType, Status, StatusChange
+from .models import FeeKind, FeeLine, IllRequest, ServiceType, StatusChange
+from .statuses import (
+    CANCELLATION_ON_REQUEST,
+    ENDS_UNSERVED,
+    NEEDS_REASON,
+    NOTHING_DONE_YET,
+    NOTIFY_ON_BOARD,
+    SYSTEM_ONLY,
+    TRANSITIONS,
+    Status,
+)
 
 S = Status
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.SUBMITTED: frozenset(
-        {
-            S.IN_PROCESS,
-            S.AWAITING_COST_APPROVAL,
-            S.AWAITING_PAYMENT,
-            S.DELIVERED,
-            S.ON_LOAN,
-            S.UNFILLED,
-            S.CANCELLED,
-            S.EXPIRED,
-        }
-    ),
-    S.IN_PROCESS: frozenset(
-        {
-            S.AWAITING_COST_APPROVAL,
-            S.AWAITING_PAYMENT,
-            S.DELIVERED,
-            S.ON_LOAN,
-            S.UNFILLED,
-            S.CANCELLED,
-        }
-    ),
-    # Accepting the quote puts the request back in process; declining cancels it.
-    S.AWAITING_COST_APPROVAL: frozenset(
-        {S.IN_PROCESS, S.AWAITING_PAYMENT, S.UNFILLED, S.CANCELLED}
-    ),
-    S.AWAITING_PAYMENT: frozenset({S.IN_PROCESS, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.CANCELLED}),
-    S.ON_LOAN: frozenset({S.RETURNED}),
-    S.DELIVERED: frozenset(),
-    S.RETURNED: frozenset(),
-    S.UNFILLED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.EXPIRED: frozenset(),
-}
-
-# Only the expiry job ends a request as expired: staff would say unfilled or cancelled.
-SYSTEM_ONLY = frozenset({S.EXPIRED})
-# Where the reader cancels by themselves, and where they can only ask staff to.
-READER_CANCELLABLE = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
-CANCELLATION_ON_REQUEST = frozenset({S.IN_PROCESS, S.AWAITING_PAYMENT})
-# Statuses that need the reader to do or know something: these also get a personal notice.
-NOTIFY_ON_BOARD = frozenset(
-    {S.AWAITING_COST_APPROVAL, S.AWAITING_PAYMENT, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.EXPIRED}
-)
-# A request that ends from these statuses was never worked on: the urgent surcharge (charged
-# for faster work) is not due, and its fee line goes when the request is cancelled or expires.
-NOTHING_DONE_YET = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
-ENDS_UNSERVED = frozenset({S.CANCELLED, S.EXPIRED})
-# Statuses that end a request with a reason the reader reads (SPEC 4.4: unfilled, with reason).
-NEEDS_REASON = frozenset({S.UNFILLED})
 # A status that only one service type can reach.
 SERVICE_TYPE_ONLY = {
     S.DELIVERED: ServiceType.COPY,

@@ -19,6 +19,13 @@ from django.utils.translation import pgettext_lazy
 
 from core.validators import to_halfwidth
 
+from .statuses import (
+    CANCELLATION_ON_REQUEST,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    READER_CANCELLABLE,
+    Status,
+)
 from .validators import normalize_title
 
 
@@ -60,32 +67,6 @@ class ContactMethod(models.TextChoices):
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal")
     URGENT = "urgent", _("Urgent")
-
-
-class Status(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    IN_PROCESS = "in_process", _("In process")
-    AWAITING_COST_APPROVAL = "awaiting_cost_approval", _("Awaiting cost approval")
-    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
-    DELIVERED = "delivered", _("Delivered")
-    ON_LOAN = "on_loan", _("On loan")
-    RETURNED = "returned", _("Returned")
-    UNFILLED = "unfilled", _("Unfilled")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXPIRED = "expired", _("Expired")
-
-
-CLOSED_STATUSES = frozenset(
-    {
-        Status.DELIVERED,
-        Status.RETURNED,
-        Status.UNFILLED,
-        Status.CANCELLED,
-        Status.EXPIRED,
-    }
-)
-# A loan on the reader's desk is not finished, but it is no longer a request to duplicate.
-OPEN_STATUSES = frozenset(Status) - CLOSED_STATUSES - {Status.ON_LOAN}
 
 
 class Origin(models.TextChoices):
@@ -333,25 +314,33 @@ class IllRequest(models.Model):
     def get_absolute_url(self):
         return reverse("request_detail", args=[self.number])
 
+    # What the templates and views ask, instead of comparing status strings.
+
     @property
     def is_closed(self):
         return self.status in CLOSED_STATUSES
 
     @property
-    def reader_may_cancel(self):
-        from .lifecycle import READER_CANCELLABLE
-
+    def can_cancel(self):
+        """The reader may cancel the request themselves."""
         return self.status in READER_CANCELLABLE
 
     @property
-    def reader_may_ask_cancellation(self):
-        from .lifecycle import CANCELLATION_ON_REQUEST
-
+    def can_ask_cancellation(self):
+        """The reader may ask staff to cancel (once: not while a request to is pending)."""
         return self.status in CANCELLATION_ON_REQUEST and not self.cancellation_requested
 
     @property
     def awaits_cost_approval(self):
         return self.status == Status.AWAITING_COST_APPROVAL
+
+    @property
+    def awaits_payment(self):
+        return self.status == Status.AWAITING_PAYMENT
+
+    @property
+    def is_on_loan(self):
+        return self.status == Status.ON_LOAN
 
 
 class RequestNumberCounter(models.Model):

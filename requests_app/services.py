@@ -15,8 +15,6 @@ from django.utils.translation import gettext as _
 from core.mail import send_to_reader
 
 from .lifecycle import (
-    CANCELLATION_ON_REQUEST,
-    READER_CANCELLABLE,
     Details,
     TransitionError,
     lock_request,
@@ -36,6 +34,7 @@ from .models import (
     StatusChange,
     Urgency,
 )
+from .statuses import CANCELLATION_ON_REQUEST, READER_CANCELLABLE
 from .validators import doi_key, normalize_title
 
 logger = logging.getLogger(__name__)

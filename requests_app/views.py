@@ -208,7 +208,7 @@ def request_cancel(request, number):
             request, number, services.request_cancel, _("Request %(number)s has been cancelled.")
         )
     ill_request = get_request_for_reader(request, number)
-    if not ill_request.reader_may_cancel:
+    if not ill_request.can_cancel:
         messages.error(
             request,
             _("Request %(number)s can no longer be cancelled here.")
