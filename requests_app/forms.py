@@ -42,6 +42,9 @@ GROUPS = [
     ]
 ]
 
+# An ISSN or ISBN typed with spaces, hyphens and a label ("ISSN 0264-1615") fits easily.
+IDENTIFIER_INPUT_MAX_LENGTH = 20
+
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -54,14 +57,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
     token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Typed identifiers carry spaces, hyphens and labels ("ISSN 0264-1615"); the model stores
     # the normalised, shorter form.
-    issn = forms.CharField(label="ISSN", max_length=20, required=False)
-    isbn = forms.CharField(label="ISBN", max_length=20, required=False)
-    doi = forms.CharField(
-        label="DOI",
-        max_length=300,
-        required=False,
-        help_text=_("For example 10.1108/02641610410538478."),
-    )
+    issn = forms.CharField(label="ISSN", max_length=IDENTIFIER_INPUT_MAX_LENGTH, required=False)
+    isbn = forms.CharField(label="ISBN", max_length=IDENTIFIER_INPUT_MAX_LENGTH, required=False)
     fee_pages = forms.IntegerField(
         label=_("Number of pages for the fee"),
         min_value=1,
@@ -90,6 +87,7 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
             ),
             "pages": _("For example 94-101."),
             "year": _("For example 2004."),
+            "doi": _("For example 10.1108/02641610410538478."),
             "valid_until": _(
                 "YYYY-MM-DD. A request not processed by then ends by itself as expired."
             ),
@@ -143,10 +141,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
         return self._normalized("isbn", normalize_isbn)
 
     def clean_doi(self):
-        doi = self._normalized("doi", normalize_doi)
-        if doi and len(doi) > IllRequest._meta.get_field("doi").max_length:
-            raise ValidationError(_("This DOI is too long to be real."), code="doi_too_long")
-        return doi
+        # What the reader types is at most the model's length, and normalising only shortens it.
+        return self._normalized("doi", normalize_doi)
 
     def clean_year(self):
         return self._normalized("year", normalize_year)

@@ -26,7 +26,7 @@ from .statuses import (
     READER_CANCELLABLE,
     Status,
 )
-from .validators import normalize_title
+from .validators import PAGES_MAX_LENGTH, VOLUME_ISSUE_MAX_LENGTH, normalize_title
 
 
 class ServiceType(models.TextChoices):
@@ -207,16 +207,21 @@ class IllRequest(models.Model):
     )
     author = models.CharField(_("author"), max_length=255, blank=True)
     publication_title = models.CharField(_("publication title"), max_length=255)
-    volume_issue = models.CharField(_("volume/issue"), max_length=50, blank=True)
+    volume_issue = models.CharField(
+        _("volume/issue"), max_length=VOLUME_ISSUE_MAX_LENGTH, blank=True
+    )
     edition = models.CharField(_("edition"), max_length=255, blank=True)
     article_title = models.CharField(_("article title"), max_length=255, blank=True)
     place = models.CharField(_("place of publication"), max_length=255, blank=True)
     publisher = models.CharField(_("publisher"), max_length=255, blank=True)
     year = models.CharField(_("year"), max_length=4, blank=True)
     # Its own msgid: the readers' Page model owns "pages" (web pages, 页面); this is 页码信息.
-    pages = models.CharField(pgettext_lazy("document", "pages"), max_length=50, blank=True)
+    pages = models.CharField(
+        pgettext_lazy("document", "pages"), max_length=PAGES_MAX_LENGTH, blank=True
+    )
     issn = models.CharField("ISSN", max_length=9, blank=True, db_index=True)
     isbn = models.CharField("ISBN", max_length=13, blank=True)
+    # The one limit of a DOI: the form and OpenURL read it from here.
     doi = models.CharField("DOI", max_length=200, blank=True, db_index=True)
     calis_oid = models.CharField("CALIS-OID", max_length=50, blank=True)
     language = models.CharField(_("language"), max_length=50, blank=True)

@@ -165,6 +165,7 @@ def test_an_urgent_request_carries_the_surcharge_as_a_fee_line(client_a, setting
         ("issn", "12345", "An ISSN has 8 characters"),
         ("isbn", "978-7-302-12345-4", "ISBN check digit is wrong"),
         ("doi", "11.1108/abc", "A DOI starts with 10."),
+        ("doi", "10.1108/" + "a" * 193, "at most 200 characters"),
         ("year", "20O4", "Enter the year as 4 digits"),
         ("year", "1200", "Enter a year between"),
         ("pages", "101-94", "ends before it starts"),
