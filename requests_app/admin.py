@@ -21,7 +21,12 @@ from django.utils.translation import gettext_lazy as _
 from core.adminbase import GatewayAdminMixin
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
-from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
+from .lifecycle import (
+    NEEDS_REASON,
+    TransitionError,
+    request_allowed_transitions,
+    request_transition,
+)
 from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
 
@@ -83,7 +88,7 @@ class TransitionForm(CleanTextFormMixin, forms.Form):
 
     def __init__(self, *args, ill_request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.allowed = allowed_transitions(ill_request)
+        self.allowed = request_allowed_transitions(ill_request)
         self.fields["to"].choices = [
             *BLANK_CHOICE_DASH,
             *((value, Status(value).label) for value in self.allowed),
@@ -106,7 +111,7 @@ def _move_selected(modeladmin, request, queryset, target: Status, *, note: str =
     done = 0
     for ill_request in queryset:
         try:
-            request_transition(request=ill_request, to=target, actor=request.user, note=note)
+            request_transition(ill_request=ill_request, to=target, actor=request.user, note=note)
         except TransitionError as exc:
             modeladmin.message_user(request, str(exc), messages.WARNING)
         else:
@@ -361,7 +366,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         done = 0
         for ill_request in queryset:
             try:
-                request_refuse_cancellation(request=ill_request, actor=request.user)
+                request_refuse_cancellation(ill_request=ill_request, actor=request.user)
             except TransitionError as exc:
                 self.message_user(request, str(exc), messages.WARNING)
             else:
@@ -406,7 +411,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["allowed_transitions"] = [
-                (value, Status(value).label) for value in allowed_transitions(obj)
+                (value, Status(value).label) for value in request_allowed_transitions(obj)
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
@@ -440,7 +445,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 request_transition(
-                    request=ill_request,
+                    ill_request=ill_request,
                     to=form.cleaned_data["to"],
                     actor=request.user,
                     note=form.cleaned_data["note"],

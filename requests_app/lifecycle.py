@@ -64,7 +64,7 @@ class Details:
     return_date: object = None
 
 
-def allowed_transitions(ill_request: IllRequest, *, staff: bool = True) -> list[str]:
+def request_allowed_transitions(ill_request: IllRequest, *, staff: bool = True) -> list[str]:
     """The statuses this request may move to next (for staff: without the system-only ones)."""
     targets = TRANSITIONS[ill_request.status]
     result = []
@@ -141,7 +141,7 @@ def _check(ill_request: IllRequest, to: str, details: Details, *, note: str, vis
             )
 
 
-def lock_request(ill_request: IllRequest) -> IllRequest:
+def request_lock(ill_request: IllRequest) -> IllRequest:
     """The request again, its row locked until the transaction ends, with its reader loaded.
 
     Only the request's row (`of`): a plain FOR UPDATE locks the joined reader row too, so a
@@ -157,7 +157,7 @@ def lock_request(ill_request: IllRequest) -> IllRequest:
 
 def request_transition(
     *,
-    request: IllRequest,
+    ill_request: IllRequest,
     to: str,
     actor=None,
     note: str = "",
@@ -165,14 +165,14 @@ def request_transition(
     quote: Decimal | None = None,
     return_date=None,
 ) -> IllRequest:
-    """Move `request` to status `to`, or raise TransitionError saying why not.
+    """Move `ill_request` to status `to`, or raise TransitionError saying why not.
 
     Locks the request for the whole change, so two people acting at once are served one
     after the other and the second sees what the first did.
     """
     with transaction.atomic():
-        return transition_locked(
-            lock_request(request),
+        return request_transition_locked(
+            request_lock(ill_request),
             to=to,
             actor=actor,
             note=note,
@@ -181,7 +181,7 @@ def request_transition(
         )
 
 
-def transition_locked(
+def request_transition_locked(
     ill_request: IllRequest,
     *,
     to: str,
@@ -230,7 +230,7 @@ def transition_locked(
         params=params,
         visible_to_reader=visible,
     )
-    tell_reader(ill_request, change=change)
+    request_tell_reader(ill_request, change=change)
     return ill_request
 
 
@@ -247,7 +247,9 @@ def _drop_urgent_surcharge(ill_request: IllRequest) -> Decimal:
     return amount.quantize(CENT)  # SQLite's sum drops the scale: 10, not 10.00
 
 
-def record_event(ill_request: IllRequest, *, actor, event: str, note: str = "") -> StatusChange:
+def request_record_event(
+    ill_request: IllRequest, *, actor, event: str, note: str = ""
+) -> StatusChange:
     """A history entry that does not change the status (a cancellation asked for, say)."""
     return StatusChange.objects.create(
         request=ill_request,
@@ -281,7 +283,7 @@ class _InLanguage:
         return str(self.render())
 
 
-def tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
+def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
     """E-mail the reader about `change` (and leave a notice when the status needs them).
 
     The e-mail is rendered in the reader's language, the notice in both: the change's text is

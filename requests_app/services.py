@@ -17,11 +17,11 @@ from core.mail import send_to_reader
 from .lifecycle import (
     Details,
     TransitionError,
-    lock_request,
-    record_event,
+    request_lock,
+    request_record_event,
+    request_tell_reader,
     request_transition,
-    tell_reader,
-    transition_locked,
+    request_transition_locked,
 )
 from .models import (
     REQUEST_FIELDS,
@@ -127,10 +127,10 @@ def request_duplicates(*, reader, data: dict, exclude_token: str = ""):
     return matches.order_by("-number")
 
 
-def request_cancel(*, request: IllRequest, actor) -> IllRequest:
+def request_cancel(*, ill_request: IllRequest, actor) -> IllRequest:
     """The reader cancels: allowed while submitted or awaiting cost approval, else refused."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         if locked.status not in READER_CANCELLABLE:
             raise TransitionError(
                 _(
@@ -142,7 +142,7 @@ def request_cancel(*, request: IllRequest, actor) -> IllRequest:
                 else _("Request %(number)s can no longer be cancelled (it is %(status)s).")
                 % {"number": locked.number, "status": Status(locked.status).label}
             )
-        return transition_locked(
+        return request_transition_locked(
             locked,
             to=Status.CANCELLED,
             actor=actor,
@@ -153,10 +153,10 @@ def request_cancel(*, request: IllRequest, actor) -> IllRequest:
         )
 
 
-def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
+def request_ask_cancellation(*, ill_request: IllRequest, actor) -> IllRequest:
     """The reader asks staff to cancel a request that is already being processed."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         if locked.status not in CANCELLATION_ON_REQUEST:
             raise TransitionError(
                 _("Request %(number)s is %(status)s: there is nothing to ask the ILL office.")
@@ -166,22 +166,24 @@ def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
             return locked
         locked.cancellation_requested = True
         locked.save(update_fields=["cancellation_requested", "updated_at"])
-        record_event(locked, actor=actor, event=Event.CANCELLATION_ASKED)
+        request_record_event(locked, actor=actor, event=Event.CANCELLATION_ASKED)
         return locked
 
 
-def request_refuse_cancellation(*, request: IllRequest, actor, note: str = "") -> IllRequest:
+def request_refuse_cancellation(*, ill_request: IllRequest, actor, note: str = "") -> IllRequest:
     """Staff decide to go on with a request whose cancellation the reader asked for."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         if not locked.cancellation_requested:
             raise TransitionError(
                 _("Nobody asked to cancel request %(number)s.") % {"number": locked.number}
             )
         locked.cancellation_requested = False
         locked.save(update_fields=["cancellation_requested", "updated_at"])
-        change = record_event(locked, actor=actor, event=Event.CANCELLATION_REFUSED, note=note)
-        tell_reader(locked, change=change)
+        change = request_record_event(
+            locked, actor=actor, event=Event.CANCELLATION_REFUSED, note=note
+        )
+        request_tell_reader(locked, change=change)
         return locked
 
 
@@ -193,12 +195,12 @@ def _require_quote(locked: IllRequest) -> None:
         )
 
 
-def request_accept_quote(*, request: IllRequest, actor) -> IllRequest:
+def request_accept_quote(*, ill_request: IllRequest, actor) -> IllRequest:
     """The reader accepts the quoted cost: staff go on obtaining the document."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         _require_quote(locked)
-        return transition_locked(
+        return request_transition_locked(
             locked,
             to=Status.IN_PROCESS,
             actor=actor,
@@ -211,12 +213,12 @@ def request_accept_quote(*, request: IllRequest, actor) -> IllRequest:
         )
 
 
-def request_decline_quote(*, request: IllRequest, actor) -> IllRequest:
+def request_decline_quote(*, ill_request: IllRequest, actor) -> IllRequest:
     """The reader declines the quoted cost: the request is cancelled."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         _require_quote(locked)
-        return transition_locked(
+        return request_transition_locked(
             locked,
             to=Status.CANCELLED,
             actor=actor,
@@ -240,7 +242,7 @@ def request_expire_due(*, today) -> list[int]:
     for pk in due.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():
             locked = (
-                # Not the reader's row (see lock_request): a reader held elsewhere is no reason
+                # Not the reader's row (see request_lock): a reader held elsewhere is no reason
                 # to skip their overdue requests.
                 due.select_for_update(skip_locked=skip_locked, of=("self",))
                 .select_related("reader")
@@ -249,7 +251,7 @@ def request_expire_due(*, today) -> list[int]:
             )
             if locked is None:
                 continue
-            transition_locked(
+            request_transition_locked(
                 locked,
                 to=Status.EXPIRED,
                 actor=None,

@@ -191,7 +191,7 @@ def request_detail(request, number):
 def _act(request, number, action, success_message):
     ill_request = get_request_for_reader(request, number)
     try:
-        action(request=ill_request, actor=request.user)
+        action(ill_request=ill_request, actor=request.user)
     except TransitionError as exc:
         messages.error(request, str(exc))
     else:

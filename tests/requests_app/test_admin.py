@@ -351,18 +351,18 @@ class TestSavingTheChangeForm:
         [
             (
                 Status.SUBMITTED,
-                lambda r, staff: request_cancel(request=r, actor=r.reader.user),
+                lambda r, staff: request_cancel(ill_request=r, actor=r.reader.user),
                 ("cancelled", False, None),
             ),
             (
                 Status.IN_PROCESS,
-                lambda r, staff: request_ask_cancellation(request=r, actor=r.reader.user),
+                lambda r, staff: request_ask_cancellation(ill_request=r, actor=r.reader.user),
                 ("in_process", True, None),
             ),
             (
                 Status.IN_PROCESS,
                 lambda r, staff: request_transition(
-                    request=r, to="awaiting_cost_approval", actor=staff, quote=Decimal("45")
+                    ill_request=r, to="awaiting_cost_approval", actor=staff, quote=Decimal("45")
                 ),
                 ("awaiting_cost_approval", False, Decimal("45")),
             ),
@@ -420,7 +420,7 @@ class TestSavingAPageThatChangedMeanwhile:
     ):
         data = change_form_data(client_staff.get(change_url(urgent)))
         data["remarks"] = "Typo fixed by staff"
-        request_cancel(request=urgent, actor=urgent.reader.user)
+        request_cancel(ill_request=urgent, actor=urgent.reader.user)
 
         response = client_staff.post(change_url(urgent), data, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 200
@@ -455,7 +455,7 @@ class TestSavingAPageThatChangedMeanwhile:
         ill_request = IllRequestFactory(status=Status.SUBMITTED)
         data = change_form_data(client_staff.get(change_url(ill_request)))
         data["remarks"] = "Staff's remark"
-        request_cancel(request=ill_request, actor=ill_request.reader.user)
+        request_cancel(ill_request=ill_request, actor=ill_request.reader.user)
         refused = client_staff.post(change_url(ill_request), data)
         assert refused.status_code == 200
         again = change_form_data(refused)
