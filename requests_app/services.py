@@ -5,7 +5,10 @@ Views, admin actions and management commands call these; status changes themselv
 """
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -127,30 +130,97 @@ def request_duplicates(*, reader, data: dict, exclude_token: str = ""):
     return matches.order_by("-number")
 
 
-def request_cancel(*, ill_request: IllRequest, actor) -> IllRequest:
-    """The reader cancels: allowed while submitted or awaiting cost approval, else refused."""
+# --- What the reader does to a request ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderAction:
+    """A status change the reader makes: from where it is allowed, to what, recorded as what.
+
+    `refusal(request)` says why not, when the request is elsewhere; `params(request)` gives the
+    history event's details.
+    """
+
+    allowed_from: frozenset[str]
+    to: str
+    event: str
+    refusal: Callable[[IllRequest], str]
+    params: Callable[[IllRequest], dict] = lambda ill_request: {}
+
+
+def _too_late_to_cancel(ill_request: IllRequest) -> str:
+    values = {"number": ill_request.number, "status": Status(ill_request.status).label}
+    if ill_request.status in CANCELLATION_ON_REQUEST:
+        return (
+            _(
+                "Request %(number)s can no longer be cancelled here (it is %(status)s); "
+                "you can ask the ILL office to cancel it."
+            )
+            % values
+        )
+    return _("Request %(number)s can no longer be cancelled (it is %(status)s).") % values
+
+
+def _no_quote_to_decide(ill_request: IllRequest) -> str:
+    return _("Request %(number)s is not waiting for your approval of a cost.") % {
+        "number": ill_request.number
+    }
+
+
+def _quote_accepted(ill_request: IllRequest) -> dict:
+    # JSON has no decimals: the amount is kept as the text it is shown as.
+    quote = ill_request.quote if ill_request.quote is not None else Decimal("0.00")
+    return {"quote": str(quote)}
+
+
+# The reader's status changes, one row each: cancel while submitted or awaiting cost approval;
+# accept the quoted cost (staff go on obtaining the document) or decline it (which cancels).
+READER_ACTIONS = {
+    "cancel": ReaderAction(
+        allowed_from=READER_CANCELLABLE,
+        to=Status.CANCELLED,
+        event=Event.READER_CANCELLED,
+        refusal=_too_late_to_cancel,
+    ),
+    "accept_quote": ReaderAction(
+        allowed_from=frozenset({Status.AWAITING_COST_APPROVAL}),
+        to=Status.IN_PROCESS,
+        event=Event.QUOTE_ACCEPTED,
+        refusal=_no_quote_to_decide,
+        params=_quote_accepted,
+    ),
+    "decline_quote": ReaderAction(
+        allowed_from=frozenset({Status.AWAITING_COST_APPROVAL}),
+        to=Status.CANCELLED,
+        event=Event.QUOTE_DECLINED,
+        refusal=_no_quote_to_decide,
+    ),
+}
+
+
+def request_run_reader_action(
+    action: ReaderAction, *, ill_request: IllRequest, actor
+) -> IllRequest:
+    """Lock the request, check that `action` is allowed from its status now, and make the change."""
     with transaction.atomic():
         locked = request_lock(ill_request)
-        if locked.status not in READER_CANCELLABLE:
-            raise TransitionError(
-                _(
-                    "Request %(number)s can no longer be cancelled here (it is %(status)s); "
-                    "you can ask the ILL office to cancel it."
-                )
-                % {"number": locked.number, "status": Status(locked.status).label}
-                if locked.status in CANCELLATION_ON_REQUEST
-                else _("Request %(number)s can no longer be cancelled (it is %(status)s).")
-                % {"number": locked.number, "status": Status(locked.status).label}
-            )
+        if locked.status not in action.allowed_from:
+            raise TransitionError(action.refusal(locked))
         return request_transition_locked(
             locked,
-            to=Status.CANCELLED,
+            to=action.to,
             actor=actor,
             note="",
             visible=True,
             details=Details(),
-            event=Event.READER_CANCELLED,
+            event=action.event,
+            params=action.params(locked),
         )
+
+
+request_cancel = partial(request_run_reader_action, READER_ACTIONS["cancel"])
+request_accept_quote = partial(request_run_reader_action, READER_ACTIONS["accept_quote"])
+request_decline_quote = partial(request_run_reader_action, READER_ACTIONS["decline_quote"])
 
 
 def request_ask_cancellation(*, ill_request: IllRequest, actor) -> IllRequest:
@@ -185,48 +255,6 @@ def request_refuse_cancellation(*, ill_request: IllRequest, actor, note: str = "
         )
         request_tell_reader(locked, change=change)
         return locked
-
-
-def _require_quote(locked: IllRequest) -> None:
-    if locked.status != Status.AWAITING_COST_APPROVAL:
-        raise TransitionError(
-            _("Request %(number)s is not waiting for your approval of a cost.")
-            % {"number": locked.number}
-        )
-
-
-def request_accept_quote(*, ill_request: IllRequest, actor) -> IllRequest:
-    """The reader accepts the quoted cost: staff go on obtaining the document."""
-    with transaction.atomic():
-        locked = request_lock(ill_request)
-        _require_quote(locked)
-        return request_transition_locked(
-            locked,
-            to=Status.IN_PROCESS,
-            actor=actor,
-            note="",
-            visible=True,
-            details=Details(),
-            event=Event.QUOTE_ACCEPTED,
-            # JSON has no decimals: the amount is kept as the text it is shown as.
-            params={"quote": str(locked.quote if locked.quote is not None else Decimal("0.00"))},
-        )
-
-
-def request_decline_quote(*, ill_request: IllRequest, actor) -> IllRequest:
-    """The reader declines the quoted cost: the request is cancelled."""
-    with transaction.atomic():
-        locked = request_lock(ill_request)
-        _require_quote(locked)
-        return request_transition_locked(
-            locked,
-            to=Status.CANCELLED,
-            actor=actor,
-            note="",
-            visible=True,
-            details=Details(),
-            event=Event.QUOTE_DECLINED,
-        )
 
 
 def request_expire_due(*, today) -> list[int]:
@@ -266,6 +294,7 @@ def request_expire_due(*, today) -> list[int]:
 
 
 __all__ = [
+    "READER_ACTIONS",
     "REQUEST_FIELDS",
     "TransitionError",
     "request_accept_quote",
@@ -276,6 +305,7 @@ __all__ = [
     "request_expire_due",
     "request_next_number",
     "request_refuse_cancellation",
+    "request_run_reader_action",
     "request_submit",
     "request_transition",
 ]
