@@ -18,7 +18,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin
+from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
 from .lifecycle import (
@@ -108,21 +108,19 @@ class ReasonForm(CleanTextFormMixin, forms.Form):
 
 
 def _move_selected(modeladmin, request, queryset, target: Status, *, note: str = "") -> None:
-    done = 0
-    for ill_request in queryset:
-        try:
-            request_transition(ill_request=ill_request, to=target, actor=request.user, note=note)
-        except TransitionError as exc:
-            modeladmin.message_user(request, str(exc), messages.WARNING)
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(
-            request,
-            _("%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail.")
-            % {"count": done, "status": target.label},
-            messages.SUCCESS,
-        )
+    apply_to_each_row(
+        modeladmin,
+        request,
+        queryset,
+        lambda ill_request: request_transition(
+            ill_request=ill_request, to=target, actor=request.user, note=note
+        ),
+        refused=TransitionError,
+        done_message=_(
+            "%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail."
+        ),
+        status=target.label,
+    )
 
 
 def _bulk_action(target: Status):
@@ -363,24 +361,19 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         description=_("Refuse the cancellation the reader asked for"), permissions=["change"]
     )
     def refuse_cancellation(self, request, queryset):
-        done = 0
-        for ill_request in queryset:
-            try:
-                request_refuse_cancellation(ill_request=ill_request, actor=request.user)
-            except TransitionError as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                _(
-                    "Cancellation refused for %(count)d request(s): they go on as before; "
-                    "the readers are told by e-mail."
-                )
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        apply_to_each_row(
+            self,
+            request,
+            queryset,
+            lambda ill_request: request_refuse_cancellation(
+                ill_request=ill_request, actor=request.user
+            ),
+            refused=TransitionError,
+            done_message=_(
+                "Cancellation refused for %(count)d request(s): they go on as before; "
+                "the readers are told by e-mail."
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
         """Write only the fields staff changed on this form, and only the reader's details.
