@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -273,16 +274,6 @@ NOTICE_BODY_WITH_NOTE = gettext_noop(
 )
 
 
-class _InLanguage:
-    """Text that is written out when the notice is formatted, once in each language."""
-
-    def __init__(self, render):
-        self.render = render
-
-    def __str__(self):
-        return str(self.render())
-
-
 def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
     """E-mail the reader about `change` (and leave a notice when the status needs them).
 
@@ -304,8 +295,9 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
             body=NOTICE_BODY_WITH_NOTE if shows_note else NOTICE_BODY,
             params={
                 "number": ill_request.number,
-                "status": _InLanguage(lambda: Status(ill_request.status).label),
+                # Both written out when the notice is formatted, once in each language.
+                "status": Status(ill_request.status).label,
                 "title": ill_request.article_title or ill_request.publication_title,
-                "note": _InLanguage(lambda: change.text if shows_note else ""),
+                "note": lazy(lambda: change.text if shows_note else "", str)(),
             },
         )
