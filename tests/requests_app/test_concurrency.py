@@ -150,16 +150,16 @@ def test_the_expiry_job_does_not_skip_a_request_while_staff_change_another_of_it
     due = IllRequestFactory(reader=reader, valid_until=datetime.date(2030, 1, 1))
     staff = StaffFactory()
     in_the_middle, done = threading.Event(), threading.Event()
-    request_tell_reader = lifecycle.request_tell_reader
+    tell_reader = lifecycle.request_tell_reader
 
     def slow_tell_reader(ill_request, *, change):
         # Staff's change of `busy` stops here, its locks held, until the expiry job has run.
         if ill_request.pk == busy.pk:
             in_the_middle.set()
             done.wait(10)
-        request_tell_reader(ill_request, change=change)
+        tell_reader(ill_request, change=change)
 
-    monkeypatch.setattr(lifecycle, "tell_reader", slow_tell_reader)
+    monkeypatch.setattr(lifecycle, "request_tell_reader", slow_tell_reader)
 
     def staff_change():
         try:
