@@ -92,8 +92,6 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
                 "YYYY-MM-DD. A request not processed by then ends by itself as expired."
             ),
             "max_cost": _("In yuan: the most you will pay for this request, 0 or more."),
-            "user_reference": _("Your own reference for this request, at most 50 characters."),
-            "contact_address": _("At most 100 characters."),
         }
         widgets = {
             "service_type": forms.RadioSelect,
@@ -106,7 +104,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
             "contact_fax": forms.TextInput(attrs={"type": "tel"}),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "contact_postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
-            "year": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "4"}),
+            # maxlength comes from the model's max_length, as for every text field.
+            "year": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -117,6 +116,13 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
         self.fields["urgency"].help_text = _(
             "Urgent processing costs you %(amount)s yuan extra per item."
         ) % {"amount": settings.URGENT_SURCHARGE}
+        # The limits in words are the model's, not a second copy of them.
+        self.fields["user_reference"].help_text = _(
+            "Your own reference for this request, at most %(max_length)s characters."
+        ) % {"max_length": self.fields["user_reference"].max_length}
+        self.fields["contact_address"].help_text = _("At most %(max_length)s characters.") % {
+            "max_length": self.fields["contact_address"].max_length
+        }
         if not self.is_bound and not self.initial.get("token"):
             self.initial["token"] = new_token()
 

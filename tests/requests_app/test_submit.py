@@ -333,3 +333,16 @@ def test_the_pages_field_is_labelled_pages_not_web_pages(client_a, reader_a):
     # The readers' Page model says "pages" too, meaning web pages (页面); the document's page
     # range has its own msgid, translated as the seed's 页码信息.
     assert _pages_labels(client_a, ill_request, "zh-hans") == ["页码信息"] * 3
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en", ["at most 50 characters.", "At most 100 characters.", 'maxlength="4"']),
+        ("zh-hans", ["最多50个字符。", "最多 100 个字符。", 'maxlength="4"']),
+    ],
+)
+def test_the_limits_in_the_help_texts_are_the_models(client_a, language, texts):
+    content = client_a.get(SUBMIT, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for text in texts:
+        assert text in content, text
