@@ -22,6 +22,7 @@ from .models import (
     Status,
 )
 from .validators import (
+    IDENTIFIER_MAX_INPUT,
     normalize_doi,
     normalize_isbn,
     normalize_issn,
@@ -42,9 +43,6 @@ GROUPS = [
     ]
 ]
 
-# An ISSN or ISBN typed with spaces, hyphens and a label ("ISSN 0264-1615") fits easily.
-IDENTIFIER_INPUT_MAX_LENGTH = 20
-
 _TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -57,8 +55,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
     token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Typed identifiers carry spaces, hyphens and labels ("ISSN 0264-1615"); the model stores
     # the normalised, shorter form.
-    issn = forms.CharField(label="ISSN", max_length=IDENTIFIER_INPUT_MAX_LENGTH, required=False)
-    isbn = forms.CharField(label="ISBN", max_length=IDENTIFIER_INPUT_MAX_LENGTH, required=False)
+    issn = forms.CharField(label="ISSN", max_length=IDENTIFIER_MAX_INPUT, required=False)
+    isbn = forms.CharField(label="ISBN", max_length=IDENTIFIER_MAX_INPUT, required=False)
     fee_pages = forms.IntegerField(
         label=_("Number of pages for the fee"),
         min_value=1,

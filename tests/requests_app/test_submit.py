@@ -261,6 +261,21 @@ def test_identifiers_are_stored_normalised(client_a):
     assert stored.contact_phone == "010 6278 0000"
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "stored"),
+    [
+        # As printed on a book's back, label and all: longer than the stored form.
+        ("isbn", "ISBN 978-7-302-12345-3", "9787302123453"),
+        ("isbn", "ISBN-13: 978-7-302-12345-3", "9787302123453"),
+        ("issn", "ISSN: 0264-1615 ", "0264-1615"),
+    ],
+)
+def test_an_identifier_typed_with_its_label_is_accepted(client_a, field, typed, stored):
+    response = post(client_a, **{field: typed})
+    assert response.status_code == 302, errors_of(response)
+    assert getattr(IllRequest.objects.get(), field) == stored
+
+
 class TestDuplicateWarning:
     def test_the_same_title_warns_with_a_link_and_submits_nothing(self, client_a, reader_a):
         existing = IllRequestFactory(
