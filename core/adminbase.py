@@ -1,6 +1,9 @@
 """What every ModelAdmin of the gateway shares: clean text in its forms, change lists that never
-answer 500 to a filter value."""
+answer 500 to a filter value, bulk actions that report on each row."""
 
+from collections.abc import Callable, Iterable
+
+from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
@@ -31,3 +34,32 @@ class GatewayAdminMixin:
 
     def get_changelist(self, request, **kwargs):
         return RobustChangeList
+
+
+def apply_to_each_row(
+    modeladmin,
+    request,
+    rows: Iterable,
+    act: Callable[[object], object],
+    *,
+    refused: type[Exception] | tuple[type[Exception], ...],
+    done_message: str,
+    **params,
+) -> int:
+    """A bulk action's loop: try `act(row)` on each selected row, and return how many succeeded.
+
+    A row the rules refuse (`act` raises `refused`) is left as it was, and its reason shown as a
+    warning; the others go on. If any succeeded, `done_message % {"count": n, **params}` is
+    shown as a success.
+    """
+    done = 0
+    for row in rows:
+        try:
+            act(row)
+        except refused as exc:
+            modeladmin.message_user(request, str(exc), messages.WARNING)
+        else:
+            done += 1
+    if done:
+        modeladmin.message_user(request, done_message % {"count": done, **params}, messages.SUCCESS)
+    return done

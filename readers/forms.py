@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import CleanTextFormMixin
-from requests_app.validators import normalize_phone, normalize_postal_code, to_halfwidth
+from core.validators import normalize_phone, normalize_postal_code, to_halfwidth
 
 from .models import PROFILE_FIELDS, Reader
 

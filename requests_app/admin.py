@@ -18,10 +18,15 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin
+from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
-from .lifecycle import NEEDS_REASON, TransitionError, allowed_transitions, request_transition
+from .lifecycle import (
+    NEEDS_REASON,
+    TransitionError,
+    request_allowed_transitions,
+    request_transition,
+)
 from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
 
@@ -83,7 +88,7 @@ class TransitionForm(CleanTextFormMixin, forms.Form):
 
     def __init__(self, *args, ill_request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.allowed = allowed_transitions(ill_request)
+        self.allowed = request_allowed_transitions(ill_request)
         self.fields["to"].choices = [
             *BLANK_CHOICE_DASH,
             *((value, Status(value).label) for value in self.allowed),
@@ -103,21 +108,19 @@ class ReasonForm(CleanTextFormMixin, forms.Form):
 
 
 def _move_selected(modeladmin, request, queryset, target: Status, *, note: str = "") -> None:
-    done = 0
-    for ill_request in queryset:
-        try:
-            request_transition(request=ill_request, to=target, actor=request.user, note=note)
-        except TransitionError as exc:
-            modeladmin.message_user(request, str(exc), messages.WARNING)
-        else:
-            done += 1
-    if done:
-        modeladmin.message_user(
-            request,
-            _("%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail.")
-            % {"count": done, "status": target.label},
-            messages.SUCCESS,
-        )
+    apply_to_each_row(
+        modeladmin,
+        request,
+        queryset,
+        lambda ill_request: request_transition(
+            ill_request=ill_request, to=target, actor=request.user, note=note
+        ),
+        refused=TransitionError,
+        done_message=_(
+            "%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail."
+        ),
+        status=target.label,
+    )
 
 
 def _bulk_action(target: Status):
@@ -358,24 +361,19 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         description=_("Refuse the cancellation the reader asked for"), permissions=["change"]
     )
     def refuse_cancellation(self, request, queryset):
-        done = 0
-        for ill_request in queryset:
-            try:
-                request_refuse_cancellation(request=ill_request, actor=request.user)
-            except TransitionError as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(
-                request,
-                _(
-                    "Cancellation refused for %(count)d request(s): they go on as before; "
-                    "the readers are told by e-mail."
-                )
-                % {"count": done},
-                messages.SUCCESS,
-            )
+        apply_to_each_row(
+            self,
+            request,
+            queryset,
+            lambda ill_request: request_refuse_cancellation(
+                ill_request=ill_request, actor=request.user
+            ),
+            refused=TransitionError,
+            done_message=_(
+                "Cancellation refused for %(count)d request(s): they go on as before; "
+                "the readers are told by e-mail."
+            ),
+        )
 
     def save_model(self, request, obj, form, change):
         """Write only the fields staff changed on this form, and only the reader's details.
@@ -406,7 +404,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     def render_change_form(self, request, context, *args, obj=None, **kwargs):
         if obj is not None:
             context["allowed_transitions"] = [
-                (value, Status(value).label) for value in allowed_transitions(obj)
+                (value, Status(value).label) for value in request_allowed_transitions(obj)
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
@@ -440,7 +438,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 request_transition(
-                    request=ill_request,
+                    ill_request=ill_request,
                     to=form.cleaned_data["to"],
                     actor=request.user,
                     note=form.cleaned_data["note"],

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from core.forms import CleanTextFormMixin
+from core.validators import normalize_phone, normalize_postal_code, to_halfwidth
 
 from .models import (
     FEE_PAGES_MAX,
@@ -21,15 +22,13 @@ from .models import (
     Status,
 )
 from .validators import (
+    IDENTIFIER_MAX_INPUT,
     normalize_doi,
     normalize_isbn,
     normalize_issn,
     normalize_pages,
-    normalize_phone,
-    normalize_postal_code,
     normalize_volume_issue,
     normalize_year,
-    to_halfwidth,
 )
 
 # (slug, legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.
@@ -56,14 +55,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
     token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Typed identifiers carry spaces, hyphens and labels ("ISSN 0264-1615"); the model stores
     # the normalised, shorter form.
-    issn = forms.CharField(label="ISSN", max_length=20, required=False)
-    isbn = forms.CharField(label="ISBN", max_length=20, required=False)
-    doi = forms.CharField(
-        label="DOI",
-        max_length=300,
-        required=False,
-        help_text=_("For example 10.1108/02641610410538478."),
-    )
+    issn = forms.CharField(label="ISSN", max_length=IDENTIFIER_MAX_INPUT, required=False)
+    isbn = forms.CharField(label="ISBN", max_length=IDENTIFIER_MAX_INPUT, required=False)
     fee_pages = forms.IntegerField(
         label=_("Number of pages for the fee"),
         min_value=1,
@@ -92,12 +85,11 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
             ),
             "pages": _("For example 94-101."),
             "year": _("For example 2004."),
+            "doi": _("For example 10.1108/02641610410538478."),
             "valid_until": _(
                 "YYYY-MM-DD. A request not processed by then ends by itself as expired."
             ),
             "max_cost": _("In yuan: the most you will pay for this request, 0 or more."),
-            "user_reference": _("Your own reference for this request, at most 50 characters."),
-            "contact_address": _("At most 100 characters."),
         }
         widgets = {
             "service_type": forms.RadioSelect,
@@ -110,7 +102,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
             "contact_fax": forms.TextInput(attrs={"type": "tel"}),
             "contact_name": forms.TextInput(attrs={"autocomplete": "name"}),
             "contact_postal_code": forms.TextInput(attrs={"autocomplete": "postal-code"}),
-            "year": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": "4"}),
+            # maxlength comes from the model's max_length, as for every text field.
+            "year": forms.TextInput(attrs={"inputmode": "numeric"}),
         }
 
     def __init__(self, *args, **kwargs):
@@ -121,6 +114,13 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
         self.fields["urgency"].help_text = _(
             "Urgent processing costs you %(amount)s yuan extra per item."
         ) % {"amount": settings.URGENT_SURCHARGE}
+        # The limits in words are the model's, not a second copy of them.
+        self.fields["user_reference"].help_text = _(
+            "Your own reference for this request, at most %(max_length)s characters."
+        ) % {"max_length": self.fields["user_reference"].max_length}
+        self.fields["contact_address"].help_text = _("At most %(max_length)s characters.") % {
+            "max_length": self.fields["contact_address"].max_length
+        }
         if not self.is_bound and not self.initial.get("token"):
             self.initial["token"] = new_token()
 
@@ -145,10 +145,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
         return self._normalized("isbn", normalize_isbn)
 
     def clean_doi(self):
-        doi = self._normalized("doi", normalize_doi)
-        if doi and len(doi) > IllRequest._meta.get_field("doi").max_length:
-            raise ValidationError(_("This DOI is too long to be real."), code="doi_too_long")
-        return doi
+        # What the reader types is at most the model's length, and normalising only shortens it.
+        return self._normalized("doi", normalize_doi)
 
     def clean_year(self):
         return self._normalized("year", normalize_year)

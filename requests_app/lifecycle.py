@@ -1,7 +1,8 @@
-"""The lifecycle of an ILL request (SPEC 4.4): which status may follow which, in one place.
+"""The lifecycle of an ILL request (SPEC 4.4): the one writer of the transition table in
+`statuses.py`.
 
 Every status change — by the reader, by staff in the admin, by the expiry job — goes through
-`request_transition`, which locks the request, checks the table below, records the change in
+`request_transition`, which locks the request, checks the table, records the change in
 the history and tells the reader by e-mail (and, for the changes that need the reader's
 attention, by a personal notice on the board).
 """
@@ -12,67 +13,27 @@ from decimal import Decimal
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.mail import send_to_reader
 from readers.services import notice_to_reader
 
-from .models import FeeKind, FeeLine, IllRequest, ServiceType, Status, StatusChange
+from .models import FeeKind, FeeLine, IllRequest, ServiceType, StatusChange
+from .statuses import (
+    CANCELLATION_ON_REQUEST,
+    ENDS_UNSERVED,
+    NEEDS_REASON,
+    NOTHING_DONE_YET,
+    NOTIFY_ON_BOARD,
+    SYSTEM_ONLY,
+    TRANSITIONS,
+    Status,
+)
 
 S = Status
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.SUBMITTED: frozenset(
-        {
-            S.IN_PROCESS,
-            S.AWAITING_COST_APPROVAL,
-            S.AWAITING_PAYMENT,
-            S.DELIVERED,
-            S.ON_LOAN,
-            S.UNFILLED,
-            S.CANCELLED,
-            S.EXPIRED,
-        }
-    ),
-    S.IN_PROCESS: frozenset(
-        {
-            S.AWAITING_COST_APPROVAL,
-            S.AWAITING_PAYMENT,
-            S.DELIVERED,
-            S.ON_LOAN,
-            S.UNFILLED,
-            S.CANCELLED,
-        }
-    ),
-    # Accepting the quote puts the request back in process; declining cancels it.
-    S.AWAITING_COST_APPROVAL: frozenset(
-        {S.IN_PROCESS, S.AWAITING_PAYMENT, S.UNFILLED, S.CANCELLED}
-    ),
-    S.AWAITING_PAYMENT: frozenset({S.IN_PROCESS, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.CANCELLED}),
-    S.ON_LOAN: frozenset({S.RETURNED}),
-    S.DELIVERED: frozenset(),
-    S.RETURNED: frozenset(),
-    S.UNFILLED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.EXPIRED: frozenset(),
-}
-
-# Only the expiry job ends a request as expired: staff would say unfilled or cancelled.
-SYSTEM_ONLY = frozenset({S.EXPIRED})
-# Where the reader cancels by themselves, and where they can only ask staff to.
-READER_CANCELLABLE = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
-CANCELLATION_ON_REQUEST = frozenset({S.IN_PROCESS, S.AWAITING_PAYMENT})
-# Statuses that need the reader to do or know something: these also get a personal notice.
-NOTIFY_ON_BOARD = frozenset(
-    {S.AWAITING_COST_APPROVAL, S.AWAITING_PAYMENT, S.DELIVERED, S.ON_LOAN, S.UNFILLED, S.EXPIRED}
-)
-# A request that ends from these statuses was never worked on: the urgent surcharge (charged
-# for faster work) is not due, and its fee line goes when the request is cancelled or expires.
-NOTHING_DONE_YET = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
-ENDS_UNSERVED = frozenset({S.CANCELLED, S.EXPIRED})
-# Statuses that end a request with a reason the reader reads (SPEC 4.4: unfilled, with reason).
-NEEDS_REASON = frozenset({S.UNFILLED})
 # A status that only one service type can reach.
 SERVICE_TYPE_ONLY = {
     S.DELIVERED: ServiceType.COPY,
@@ -104,7 +65,7 @@ class Details:
     return_date: object = None
 
 
-def allowed_transitions(ill_request: IllRequest, *, staff: bool = True) -> list[str]:
+def request_allowed_transitions(ill_request: IllRequest, *, staff: bool = True) -> list[str]:
     """The statuses this request may move to next (for staff: without the system-only ones)."""
     targets = TRANSITIONS[ill_request.status]
     result = []
@@ -181,7 +142,7 @@ def _check(ill_request: IllRequest, to: str, details: Details, *, note: str, vis
             )
 
 
-def lock_request(ill_request: IllRequest) -> IllRequest:
+def request_lock(ill_request: IllRequest) -> IllRequest:
     """The request again, its row locked until the transaction ends, with its reader loaded.
 
     Only the request's row (`of`): a plain FOR UPDATE locks the joined reader row too, so a
@@ -197,7 +158,7 @@ def lock_request(ill_request: IllRequest) -> IllRequest:
 
 def request_transition(
     *,
-    request: IllRequest,
+    ill_request: IllRequest,
     to: str,
     actor=None,
     note: str = "",
@@ -205,14 +166,14 @@ def request_transition(
     quote: Decimal | None = None,
     return_date=None,
 ) -> IllRequest:
-    """Move `request` to status `to`, or raise TransitionError saying why not.
+    """Move `ill_request` to status `to`, or raise TransitionError saying why not.
 
     Locks the request for the whole change, so two people acting at once are served one
     after the other and the second sees what the first did.
     """
     with transaction.atomic():
-        return transition_locked(
-            lock_request(request),
+        return request_transition_locked(
+            request_lock(ill_request),
             to=to,
             actor=actor,
             note=note,
@@ -221,7 +182,7 @@ def request_transition(
         )
 
 
-def transition_locked(
+def request_transition_locked(
     ill_request: IllRequest,
     *,
     to: str,
@@ -270,7 +231,7 @@ def transition_locked(
         params=params,
         visible_to_reader=visible,
     )
-    tell_reader(ill_request, change=change)
+    request_tell_reader(ill_request, change=change)
     return ill_request
 
 
@@ -287,7 +248,9 @@ def _drop_urgent_surcharge(ill_request: IllRequest) -> Decimal:
     return amount.quantize(CENT)  # SQLite's sum drops the scale: 10, not 10.00
 
 
-def record_event(ill_request: IllRequest, *, actor, event: str, note: str = "") -> StatusChange:
+def request_record_event(
+    ill_request: IllRequest, *, actor, event: str, note: str = ""
+) -> StatusChange:
     """A history entry that does not change the status (a cancellation asked for, say)."""
     return StatusChange.objects.create(
         request=ill_request,
@@ -311,17 +274,7 @@ NOTICE_BODY_WITH_NOTE = gettext_noop(
 )
 
 
-class _InLanguage:
-    """Text that is written out when the notice is formatted, once in each language."""
-
-    def __init__(self, render):
-        self.render = render
-
-    def __str__(self):
-        return str(self.render())
-
-
-def tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
+def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
     """E-mail the reader about `change` (and leave a notice when the status needs them).
 
     The e-mail is rendered in the reader's language, the notice in both: the change's text is
@@ -342,8 +295,9 @@ def tell_reader(ill_request: IllRequest, *, change: StatusChange) -> None:
             body=NOTICE_BODY_WITH_NOTE if shows_note else NOTICE_BODY,
             params={
                 "number": ill_request.number,
-                "status": _InLanguage(lambda: Status(ill_request.status).label),
+                # Both written out when the notice is formatted, once in each language.
+                "status": Status(ill_request.status).label,
                 "title": ill_request.article_title or ill_request.publication_title,
-                "note": _InLanguage(lambda: change.text if shows_note else ""),
+                "note": lazy(lambda: change.text if shows_note else "", str)(),
             },
         )

@@ -17,7 +17,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from .validators import normalize_title, to_halfwidth
+from core.validators import to_halfwidth
+
+from .statuses import (
+    CANCELLATION_ON_REQUEST,
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    READER_CANCELLABLE,
+    Status,
+)
+from .validators import PAGES_MAX_LENGTH, VOLUME_ISSUE_MAX_LENGTH, normalize_title
 
 
 class ServiceType(models.TextChoices):
@@ -58,32 +67,6 @@ class ContactMethod(models.TextChoices):
 class Urgency(models.TextChoices):
     NORMAL = "normal", _("Normal")
     URGENT = "urgent", _("Urgent")
-
-
-class Status(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
-    IN_PROCESS = "in_process", _("In process")
-    AWAITING_COST_APPROVAL = "awaiting_cost_approval", _("Awaiting cost approval")
-    AWAITING_PAYMENT = "awaiting_payment", _("Awaiting payment")
-    DELIVERED = "delivered", _("Delivered")
-    ON_LOAN = "on_loan", _("On loan")
-    RETURNED = "returned", _("Returned")
-    UNFILLED = "unfilled", _("Unfilled")
-    CANCELLED = "cancelled", _("Cancelled")
-    EXPIRED = "expired", _("Expired")
-
-
-CLOSED_STATUSES = frozenset(
-    {
-        Status.DELIVERED,
-        Status.RETURNED,
-        Status.UNFILLED,
-        Status.CANCELLED,
-        Status.EXPIRED,
-    }
-)
-# A loan on the reader's desk is not finished, but it is no longer a request to duplicate.
-OPEN_STATUSES = frozenset(Status) - CLOSED_STATUSES - {Status.ON_LOAN}
 
 
 class Origin(models.TextChoices):
@@ -224,16 +207,21 @@ class IllRequest(models.Model):
     )
     author = models.CharField(_("author"), max_length=255, blank=True)
     publication_title = models.CharField(_("publication title"), max_length=255)
-    volume_issue = models.CharField(_("volume/issue"), max_length=50, blank=True)
+    volume_issue = models.CharField(
+        _("volume/issue"), max_length=VOLUME_ISSUE_MAX_LENGTH, blank=True
+    )
     edition = models.CharField(_("edition"), max_length=255, blank=True)
     article_title = models.CharField(_("article title"), max_length=255, blank=True)
     place = models.CharField(_("place of publication"), max_length=255, blank=True)
     publisher = models.CharField(_("publisher"), max_length=255, blank=True)
     year = models.CharField(_("year"), max_length=4, blank=True)
     # Its own msgid: the readers' Page model owns "pages" (web pages, 页面); this is 页码信息.
-    pages = models.CharField(pgettext_lazy("document", "pages"), max_length=50, blank=True)
+    pages = models.CharField(
+        pgettext_lazy("document", "pages"), max_length=PAGES_MAX_LENGTH, blank=True
+    )
     issn = models.CharField("ISSN", max_length=9, blank=True, db_index=True)
     isbn = models.CharField("ISBN", max_length=13, blank=True)
+    # The one limit of a DOI: the form and OpenURL read it from here.
     doi = models.CharField("DOI", max_length=200, blank=True, db_index=True)
     calis_oid = models.CharField("CALIS-OID", max_length=50, blank=True)
     language = models.CharField(_("language"), max_length=50, blank=True)
@@ -331,25 +319,33 @@ class IllRequest(models.Model):
     def get_absolute_url(self):
         return reverse("request_detail", args=[self.number])
 
+    # What the templates and views ask, instead of comparing status strings.
+
     @property
     def is_closed(self):
         return self.status in CLOSED_STATUSES
 
     @property
-    def reader_may_cancel(self):
-        from .lifecycle import READER_CANCELLABLE
-
+    def can_cancel(self):
+        """The reader may cancel the request themselves."""
         return self.status in READER_CANCELLABLE
 
     @property
-    def reader_may_ask_cancellation(self):
-        from .lifecycle import CANCELLATION_ON_REQUEST
-
+    def can_ask_cancellation(self):
+        """The reader may ask staff to cancel (once: not while a request to is pending)."""
         return self.status in CANCELLATION_ON_REQUEST and not self.cancellation_requested
 
     @property
     def awaits_cost_approval(self):
         return self.status == Status.AWAITING_COST_APPROVAL
+
+    @property
+    def awaits_payment(self):
+        return self.status == Status.AWAITING_PAYMENT
+
+    @property
+    def is_on_loan(self):
+        return self.status == Status.ON_LOAN
 
 
 class RequestNumberCounter(models.Model):

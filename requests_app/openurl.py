@@ -22,36 +22,38 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
 
 from core.text import clean_text
+from core.validators import to_halfwidth
+from requests_app.forms import IllRequestForm
 from requests_app.validators import (
     normalize_doi,
     normalize_isbn,
     normalize_issn,
     normalize_pages,
-    to_halfwidth,
 )
 
 __all__ = ["MAX_LENGTHS", "parse_openurl"]
 
-# An ISSN or ISBN typed with spaces and hyphens ("ISBN 978-7-302-12345-3") fits easily.
-_IDENTIFIER_MAX_LENGTH = 20
-
-# The request form's max_length for each field: initial data longer than that would only
-# produce an error the reader did not cause.
+# The request form's max_length for each field we fill in (the model's, or for ISSN and ISBN
+# what may be typed): initial data longer than that would only produce an error the reader did
+# not cause.
 MAX_LENGTHS = {
-    "publication_title": 255,
-    "article_title": 255,
-    "author": 255,
-    "publisher": 255,
-    "place": 255,
-    "edition": 255,
-    "volume_issue": 50,
-    "pages": 50,
-    "year": 4,
-    "issn": _IDENTIFIER_MAX_LENGTH,
-    "isbn": _IDENTIFIER_MAX_LENGTH,
-    "doi": 100,
-    "language": 50,
-    "remarks": 255,
+    name: IllRequestForm.base_fields[name].max_length
+    for name in (
+        "publication_title",
+        "article_title",
+        "author",
+        "publisher",
+        "place",
+        "edition",
+        "volume_issue",
+        "pages",
+        "year",
+        "issn",
+        "isbn",
+        "doi",
+        "language",
+        "remarks",
+    )
 }
 
 # The OpenURL keys we read (0.1 names; 1.0 names are the same after "rft."). Everything else,
@@ -155,8 +157,8 @@ def parse_openurl(query: object) -> dict[str, str]:
     data["volume_issue"] = _volume_issue(fields)
     data["pages"] = _pages(fields)
     data["year"] = _year(fields)
-    data["issn"] = _identifier(fields, ("issn", "eissn"), _ISSN_ID_RE, normalize_issn)
-    data["isbn"] = _identifier(fields, ("isbn",), _ISBN_ID_RE, normalize_isbn)
+    data["issn"] = _identifier(fields, "issn", ("issn", "eissn"), _ISSN_ID_RE, normalize_issn)
+    data["isbn"] = _identifier(fields, "isbn", ("isbn",), _ISBN_ID_RE, normalize_isbn)
     data["doi"] = _doi(fields)
     data["publisher"] = _first(fields, "pub", "publisher")
     data["place"] = _first(fields, "place")
@@ -317,6 +319,7 @@ def _year(fields: Mapping[str, list[str]]) -> str:
 
 def _identifier(
     fields: Mapping[str, list[str]],
+    name: str,
     keys: tuple[str, ...],
     id_prefix: re.Pattern[str],
     normalize: Callable[[str], str],
@@ -335,7 +338,7 @@ def _identifier(
         except ValidationError:
             continue
     # Too long to be the identifier at all: better no value than a cut-off wrong one.
-    return next((c for c in candidates if len(c) <= _IDENTIFIER_MAX_LENGTH), "")
+    return next((c for c in candidates if len(c) <= MAX_LENGTHS[name]), "")
 
 
 def _doi(fields: Mapping[str, list[str]]) -> str:

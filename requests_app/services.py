@@ -5,7 +5,10 @@ Views, admin actions and management commands call these; status changes themselv
 """
 
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -15,15 +18,13 @@ from django.utils.translation import gettext as _
 from core.mail import send_to_reader
 
 from .lifecycle import (
-    CANCELLATION_ON_REQUEST,
-    READER_CANCELLABLE,
     Details,
     TransitionError,
-    lock_request,
-    record_event,
+    request_lock,
+    request_record_event,
+    request_tell_reader,
     request_transition,
-    tell_reader,
-    transition_locked,
+    request_transition_locked,
 )
 from .models import (
     REQUEST_FIELDS,
@@ -36,6 +37,7 @@ from .models import (
     StatusChange,
     Urgency,
 )
+from .statuses import CANCELLATION_ON_REQUEST, READER_CANCELLABLE
 from .validators import doi_key, normalize_title
 
 logger = logging.getLogger(__name__)
@@ -128,36 +130,103 @@ def request_duplicates(*, reader, data: dict, exclude_token: str = ""):
     return matches.order_by("-number")
 
 
-def request_cancel(*, request: IllRequest, actor) -> IllRequest:
-    """The reader cancels: allowed while submitted or awaiting cost approval, else refused."""
-    with transaction.atomic():
-        locked = lock_request(request)
-        if locked.status not in READER_CANCELLABLE:
-            raise TransitionError(
-                _(
-                    "Request %(number)s can no longer be cancelled here (it is %(status)s); "
-                    "you can ask the ILL office to cancel it."
-                )
-                % {"number": locked.number, "status": Status(locked.status).label}
-                if locked.status in CANCELLATION_ON_REQUEST
-                else _("Request %(number)s can no longer be cancelled (it is %(status)s).")
-                % {"number": locked.number, "status": Status(locked.status).label}
+# --- What the reader does to a request ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReaderAction:
+    """A status change the reader makes: from where it is allowed, to what, recorded as what.
+
+    `refusal(request)` says why not, when the request is elsewhere; `params(request)` gives the
+    history event's details.
+    """
+
+    allowed_from: frozenset[str]
+    to: str
+    event: str
+    refusal: Callable[[IllRequest], str]
+    params: Callable[[IllRequest], dict] = lambda ill_request: {}
+
+
+def _too_late_to_cancel(ill_request: IllRequest) -> str:
+    values = {"number": ill_request.number, "status": Status(ill_request.status).label}
+    if ill_request.status in CANCELLATION_ON_REQUEST:
+        return (
+            _(
+                "Request %(number)s can no longer be cancelled here (it is %(status)s); "
+                "you can ask the ILL office to cancel it."
             )
-        return transition_locked(
+            % values
+        )
+    return _("Request %(number)s can no longer be cancelled (it is %(status)s).") % values
+
+
+def _no_quote_to_decide(ill_request: IllRequest) -> str:
+    return _("Request %(number)s is not waiting for your approval of a cost.") % {
+        "number": ill_request.number
+    }
+
+
+def _quote_accepted(ill_request: IllRequest) -> dict:
+    # JSON has no decimals: the amount is kept as the text it is shown as.
+    quote = ill_request.quote if ill_request.quote is not None else Decimal("0.00")
+    return {"quote": str(quote)}
+
+
+# The reader's status changes, one row each: cancel while submitted or awaiting cost approval;
+# accept the quoted cost (staff go on obtaining the document) or decline it (which cancels).
+READER_ACTIONS = {
+    "cancel": ReaderAction(
+        allowed_from=READER_CANCELLABLE,
+        to=Status.CANCELLED,
+        event=Event.READER_CANCELLED,
+        refusal=_too_late_to_cancel,
+    ),
+    "accept_quote": ReaderAction(
+        allowed_from=frozenset({Status.AWAITING_COST_APPROVAL}),
+        to=Status.IN_PROCESS,
+        event=Event.QUOTE_ACCEPTED,
+        refusal=_no_quote_to_decide,
+        params=_quote_accepted,
+    ),
+    "decline_quote": ReaderAction(
+        allowed_from=frozenset({Status.AWAITING_COST_APPROVAL}),
+        to=Status.CANCELLED,
+        event=Event.QUOTE_DECLINED,
+        refusal=_no_quote_to_decide,
+    ),
+}
+
+
+def request_run_reader_action(
+    action: ReaderAction, *, ill_request: IllRequest, actor
+) -> IllRequest:
+    """Lock the request, check that `action` is allowed from its status now, and make the change."""
+    with transaction.atomic():
+        locked = request_lock(ill_request)
+        if locked.status not in action.allowed_from:
+            raise TransitionError(action.refusal(locked))
+        return request_transition_locked(
             locked,
-            to=Status.CANCELLED,
+            to=action.to,
             actor=actor,
             note="",
             visible=True,
             details=Details(),
-            event=Event.READER_CANCELLED,
+            event=action.event,
+            params=action.params(locked),
         )
 
 
-def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
+request_cancel = partial(request_run_reader_action, READER_ACTIONS["cancel"])
+request_accept_quote = partial(request_run_reader_action, READER_ACTIONS["accept_quote"])
+request_decline_quote = partial(request_run_reader_action, READER_ACTIONS["decline_quote"])
+
+
+def request_ask_cancellation(*, ill_request: IllRequest, actor) -> IllRequest:
     """The reader asks staff to cancel a request that is already being processed."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         if locked.status not in CANCELLATION_ON_REQUEST:
             raise TransitionError(
                 _("Request %(number)s is %(status)s: there is nothing to ask the ILL office.")
@@ -167,65 +236,25 @@ def request_ask_cancellation(*, request: IllRequest, actor) -> IllRequest:
             return locked
         locked.cancellation_requested = True
         locked.save(update_fields=["cancellation_requested", "updated_at"])
-        record_event(locked, actor=actor, event=Event.CANCELLATION_ASKED)
+        request_record_event(locked, actor=actor, event=Event.CANCELLATION_ASKED)
         return locked
 
 
-def request_refuse_cancellation(*, request: IllRequest, actor, note: str = "") -> IllRequest:
+def request_refuse_cancellation(*, ill_request: IllRequest, actor, note: str = "") -> IllRequest:
     """Staff decide to go on with a request whose cancellation the reader asked for."""
     with transaction.atomic():
-        locked = lock_request(request)
+        locked = request_lock(ill_request)
         if not locked.cancellation_requested:
             raise TransitionError(
                 _("Nobody asked to cancel request %(number)s.") % {"number": locked.number}
             )
         locked.cancellation_requested = False
         locked.save(update_fields=["cancellation_requested", "updated_at"])
-        change = record_event(locked, actor=actor, event=Event.CANCELLATION_REFUSED, note=note)
-        tell_reader(locked, change=change)
+        change = request_record_event(
+            locked, actor=actor, event=Event.CANCELLATION_REFUSED, note=note
+        )
+        request_tell_reader(locked, change=change)
         return locked
-
-
-def _require_quote(locked: IllRequest) -> None:
-    if locked.status != Status.AWAITING_COST_APPROVAL:
-        raise TransitionError(
-            _("Request %(number)s is not waiting for your approval of a cost.")
-            % {"number": locked.number}
-        )
-
-
-def request_accept_quote(*, request: IllRequest, actor) -> IllRequest:
-    """The reader accepts the quoted cost: staff go on obtaining the document."""
-    with transaction.atomic():
-        locked = lock_request(request)
-        _require_quote(locked)
-        return transition_locked(
-            locked,
-            to=Status.IN_PROCESS,
-            actor=actor,
-            note="",
-            visible=True,
-            details=Details(),
-            event=Event.QUOTE_ACCEPTED,
-            # JSON has no decimals: the amount is kept as the text it is shown as.
-            params={"quote": str(locked.quote if locked.quote is not None else Decimal("0.00"))},
-        )
-
-
-def request_decline_quote(*, request: IllRequest, actor) -> IllRequest:
-    """The reader declines the quoted cost: the request is cancelled."""
-    with transaction.atomic():
-        locked = lock_request(request)
-        _require_quote(locked)
-        return transition_locked(
-            locked,
-            to=Status.CANCELLED,
-            actor=actor,
-            note="",
-            visible=True,
-            details=Details(),
-            event=Event.QUOTE_DECLINED,
-        )
 
 
 def request_expire_due(*, today) -> list[int]:
@@ -241,7 +270,7 @@ def request_expire_due(*, today) -> list[int]:
     for pk in due.values_list("pk", flat=True).order_by("pk"):
         with transaction.atomic():
             locked = (
-                # Not the reader's row (see lock_request): a reader held elsewhere is no reason
+                # Not the reader's row (see request_lock): a reader held elsewhere is no reason
                 # to skip their overdue requests.
                 due.select_for_update(skip_locked=skip_locked, of=("self",))
                 .select_related("reader")
@@ -250,7 +279,7 @@ def request_expire_due(*, today) -> list[int]:
             )
             if locked is None:
                 continue
-            transition_locked(
+            request_transition_locked(
                 locked,
                 to=Status.EXPIRED,
                 actor=None,
@@ -265,6 +294,7 @@ def request_expire_due(*, today) -> list[int]:
 
 
 __all__ = [
+    "READER_ACTIONS",
     "REQUEST_FIELDS",
     "TransitionError",
     "request_accept_quote",
@@ -275,6 +305,7 @@ __all__ = [
     "request_expire_due",
     "request_next_number",
     "request_refuse_cancellation",
+    "request_run_reader_action",
     "request_submit",
     "request_transition",
 ]

@@ -1,12 +1,10 @@
-"""Validators and normalisers for the bibliographic and contact fields of an ILL request.
+"""Validators and normalisers for the bibliographic fields of an ILL request (the contact
+fields' phone and postal code are in core.validators, which the reader profile uses too).
 
-Every ``validate_*`` function can be used as a Django field validator: it returns ``None`` for a
-good value and raises ``django.core.exceptions.ValidationError`` with a ``code`` and a translatable
-message for a bad one.
-
-Every ``normalize_*`` function validates too, and returns the canonical form that we store (so a
-form's ``clean_<field>`` can simply ``return normalize_<field>(value)``). Only ``normalize_title``
-never raises: it builds a key for duplicate detection, not a value to show.
+Every ``normalize_*`` function validates and returns the canonical form that we store (so a
+form's ``clean_<field>`` can simply ``return normalize_<field>(value)``); a bad value raises
+``django.core.exceptions.ValidationError`` with a ``code`` and a translatable message.
+Only ``normalize_title`` never raises: it builds a key for duplicate detection, not a value to show.
 
 Readers type on Chinese input methods, paste from PDFs and arrive from link resolvers, so all of
 these accept full-width characters, odd dashes and stray spaces, and none of them may crash on junk:
@@ -22,8 +20,14 @@ from urllib.parse import unquote
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+from stdnum import exceptions as stdnum_exceptions
+from stdnum import isbn as stdnum_isbn
+from stdnum import issn as stdnum_issn
+
+from core.validators import DASHES, as_text, invalid, to_halfwidth
 
 __all__ = [
+    "IDENTIFIER_MAX_INPUT",
     "PAGES_MAX_LENGTH",
     "VOLUME_ISSUE_MAX_LENGTH",
     "YEAR_MIN",
@@ -32,30 +36,19 @@ __all__ = [
     "normalize_isbn",
     "normalize_issn",
     "normalize_pages",
-    "normalize_phone",
-    "normalize_postal_code",
     "normalize_title",
     "normalize_volume_issue",
     "normalize_year",
-    "to_halfwidth",
-    "validate_doi",
-    "validate_isbn",
-    "validate_issn",
-    "validate_pages",
-    "validate_phone",
-    "validate_postal_code",
-    "validate_volume_issue",
-    "validate_year",
 ]
 
 PAGES_MAX_LENGTH = 50
 VOLUME_ISSUE_MAX_LENGTH = 50
 YEAR_MIN = 1400
-PHONE_MIN_DIGITS = 5
-PHONE_MAX_DIGITS = 20
 
-# Identifiers are short; refusing long input before any regex runs keeps junk cheap to reject.
-_IDENTIFIER_MAX_INPUT = 64
+# What may be typed for an ISSN or ISBN, label, spaces and hyphens included ("ISBN-13:
+# 978-7-302-12345-3" is 26): the request form's limit too. Identifiers are short; refusing long
+# input before any regex runs keeps junk cheap to reject.
+IDENTIFIER_MAX_INPUT = 64
 
 MESSAGES = {
     "issn_format": _("An ISSN has 8 characters, like 0264-1615."),
@@ -76,48 +69,15 @@ MESSAGES = {
     "pages_order": _("The page range %(range)s ends before it starts."),
     "pages_too_long": _("Pages can be at most %(max_length)s characters long."),
     "volume_issue_too_long": _("Volume and issue can be at most %(max_length)s characters long."),
-    "phone_format": _("Enter a phone number, digits with optional +, spaces or hyphens."),
-    "phone_length": _("A phone number has between %(min_digits)s and %(max_digits)s digits."),
-    "postal_code_format": _(
-        "Enter a postal code: 6 digits in China, or 3 to 10 letters, digits, spaces or "
-        "hyphens for an address abroad."
-    ),
 }
 
 
 def _invalid(code: str, **params: object) -> ValidationError:
-    return ValidationError(MESSAGES[code], code=code, params=params or None)
-
-
-def _as_text(value: object) -> str | None:
-    """The value as a string, or None when it cannot sensibly be one (so callers reject it)."""
-    if isinstance(value, str):
-        return value
-    # An IntegerField hands validators an int; accept that, but not bool (an int subclass).
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return None
+    return invalid(MESSAGES, code, **params)
 
 
 def _has_control_chars(text: str) -> bool:
     return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
-
-
-# --- full-width characters ------------------------------------------------------------------
-
-# Only the full-width ASCII block and the ideographic space: NFKC would also rewrite CJK
-# compatibility characters and punctuation such as 「」 that readers mean literally.
-_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
-_HALFWIDTH[0x3000] = 0x20
-
-
-def to_halfwidth(text: str) -> str:
-    """Turn full-width ASCII (ＡＢＣ１２３－) and the ideographic space into plain ASCII."""
-    return text.translate(_HALFWIDTH)
-
-
-# Hyphen-like characters people paste from word processors and PDFs.
-_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe63", "-"))
 
 
 def _clean_identifier(value: object, label: str) -> str | None:
@@ -125,25 +85,22 @@ def _clean_identifier(value: object, label: str) -> str | None:
 
     ``label`` ("ISSN", "ISBN") is dropped from the front, because readers paste "ISSN 0264-1615".
     """
-    text = _as_text(value)
-    if text is None or len(text) > _IDENTIFIER_MAX_INPUT:
+    text = as_text(value)
+    if text is None or len(text) > IDENTIFIER_MAX_INPUT:
         return None
-    text = to_halfwidth(text).translate(_DASHES).strip().upper()
+    text = to_halfwidth(text).translate(DASHES).strip().upper()
     text = re.sub(rf"^{label}(?:-1[03])?\s*:?\s*", "", text)
     return re.sub(r"[\s-]", "", text)
 
 
-# --- ISSN -----------------------------------------------------------------------------------
+# --- ISSN and ISBN ----------------------------------------------------------------------------
 
+# python-stdnum computes the check digits and formats the number; the cleaning above (full-width,
+# dashes, the "ISSN" label) and the messages are ours. Our patterns come first because stdnum
+# takes any Unicode digit (Arabic-Indic, say) for a digit, which we cannot store or search.
 _ISSN_RE = re.compile(r"[0-9]{7}[0-9X]")
-
-
-def _issn_check_digit(first_seven: str) -> str:
-    total = sum(
-        int(digit) * weight for digit, weight in zip(first_seven, range(8, 1, -1), strict=True)
-    )
-    check = (11 - total % 11) % 11
-    return "X" if check == 10 else str(check)
+_ISBN10_RE = re.compile(r"[0-9]{9}[0-9X]")
+_ISBN13_RE = re.compile(r"[0-9]{13}")
 
 
 def normalize_issn(value: object) -> str:
@@ -151,33 +108,13 @@ def normalize_issn(value: object) -> str:
     compact = _clean_identifier(value, "ISSN")
     if compact is None or not _ISSN_RE.fullmatch(compact):
         raise _invalid("issn_format")
-    if _issn_check_digit(compact[:7]) != compact[7]:
-        raise _invalid("issn_check_digit")
-    return f"{compact[:4]}-{compact[4:]}"
-
-
-def validate_issn(value: object) -> None:
-    """Django validator: an ISSN with a correct mod-11 check digit, separators optional."""
-    normalize_issn(value)
-
-
-# --- ISBN -----------------------------------------------------------------------------------
-
-_ISBN10_RE = re.compile(r"[0-9]{9}[0-9X]")
-_ISBN13_RE = re.compile(r"[0-9]{13}")
-
-
-def _isbn10_ok(isbn: str) -> bool:
-    total = sum(
-        (10 if char == "X" else int(char)) * weight
-        for char, weight in zip(isbn, range(10, 0, -1), strict=True)
-    )
-    return total % 11 == 0
-
-
-def _isbn13_ok(isbn: str) -> bool:
-    total = sum(int(digit) * (3 if index % 2 else 1) for index, digit in enumerate(isbn))
-    return total % 10 == 0
+    try:
+        stdnum_issn.validate(compact)
+    except stdnum_exceptions.InvalidChecksum as exc:
+        raise _invalid("issn_check_digit") from exc
+    except stdnum_exceptions.ValidationError as exc:
+        raise _invalid("issn_format") from exc
+    return stdnum_issn.format(compact)
 
 
 def normalize_isbn(value: object) -> str:
@@ -187,22 +124,16 @@ def normalize_isbn(value: object) -> str:
     converted to ISBN-13: staff search catalogues with what the reader has in hand.
     """
     compact = _clean_identifier(value, "ISBN")
-    if compact is not None and _ISBN10_RE.fullmatch(compact):
-        if not _isbn10_ok(compact):
-            raise _invalid("isbn_check_digit")
-        return compact
-    if compact is not None and _ISBN13_RE.fullmatch(compact):
-        if compact[:3] not in ("978", "979"):
-            raise _invalid("isbn_prefix")
-        if not _isbn13_ok(compact):
-            raise _invalid("isbn_check_digit")
-        return compact
-    raise _invalid("isbn_format")
-
-
-def validate_isbn(value: object) -> None:
-    """Django validator: an ISBN-10 or ISBN-13 with a correct check digit."""
-    normalize_isbn(value)
+    if compact is None or not (_ISBN10_RE.fullmatch(compact) or _ISBN13_RE.fullmatch(compact)):
+        raise _invalid("isbn_format")
+    if len(compact) == 13 and compact[:3] not in ("978", "979"):
+        raise _invalid("isbn_prefix")
+    try:
+        return stdnum_isbn.validate(compact)
+    except stdnum_exceptions.InvalidChecksum as exc:
+        raise _invalid("isbn_check_digit") from exc
+    except stdnum_exceptions.ValidationError as exc:
+        raise _invalid("isbn_format") from exc
 
 
 # --- DOI ------------------------------------------------------------------------------------
@@ -222,7 +153,7 @@ def normalize_doi(value: object) -> str:
     Accepts the ``doi:`` and ``info:doi/`` labels and doi.org / dx.doi.org URLs (whose
     percent-encoding is undone). Raise ValidationError if what remains is not a DOI.
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None or len(text) > _DOI_MAX_INPUT:
         raise _invalid("doi_format")
     text = text.translate({0x3000: 0x20}).strip()
@@ -249,11 +180,6 @@ def doi_key(value: object) -> str:
     return normalize_doi(value).translate(_ASCII_LOWER)
 
 
-def validate_doi(value: object) -> None:
-    """Django validator: a DOI, bare or with a ``doi:`` label or doi.org URL."""
-    normalize_doi(value)
-
-
 # --- year -----------------------------------------------------------------------------------
 
 
@@ -263,7 +189,7 @@ def normalize_year(value: object, *, today: date | None = None) -> str:
     The range runs from 1400 (before that, nothing we could borrow or copy) to next year
     (journals date issues ahead). ``today`` is for tests.
     """
-    text = _as_text(value)
+    text = as_text(value)
     text = to_halfwidth(text).strip() if text is not None else ""
     if not re.fullmatch(r"[0-9]{4}", text):
         raise _invalid("year_format")
@@ -271,11 +197,6 @@ def normalize_year(value: object, *, today: date | None = None) -> str:
     if not YEAR_MIN <= int(text) <= max_year:
         raise _invalid("year_range", min_year=YEAR_MIN, max_year=max_year)
     return text
-
-
-def validate_year(value: object) -> None:
-    """Django validator: a 4-digit year between 1400 and next year."""
-    normalize_year(value)
 
 
 # --- pages ----------------------------------------------------------------------------------
@@ -336,12 +257,12 @@ def normalize_pages(value: object) -> str:
     numeric range that ends before it starts (abbreviated ranges like "1234-56" included:
     we cannot be sure what was meant) and for more than 50 characters.
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None:
         raise _invalid("pages_format")
     if len(text) > _PAGES_MAX_INPUT:
         raise _invalid("pages_too_long", max_length=PAGES_MAX_LENGTH)
-    text = _PAGES_LABEL.sub("", to_halfwidth(text).translate(_DASHES).strip())
+    text = _PAGES_LABEL.sub("", to_halfwidth(text).translate(DASHES).strip())
     items = [item.strip() for item in _PAGE_ITEM_SEPARATORS.split(text)]
     items = [item for item in items if item]
     if not items:
@@ -350,11 +271,6 @@ def normalize_pages(value: object) -> str:
     if len(normalized) > PAGES_MAX_LENGTH:
         raise _invalid("pages_too_long", max_length=PAGES_MAX_LENGTH)
     return normalized
-
-
-def validate_pages(value: object) -> None:
-    """Django validator: pages and page ranges such as "94-101", "e1234", "S12-S15", "xii-xx"."""
-    normalize_pages(value)
 
 
 # --- volume and issue -----------------------------------------------------------------------
@@ -366,7 +282,7 @@ def normalize_volume_issue(value: object) -> str:
     There is no syntax to check (journals number themselves every way imaginable); raise
     ValidationError only if it is longer than 50 characters.
     """
-    text = _as_text(value)
+    text = as_text(value)
     if text is None:
         return ""
     text = "".join(" " if _has_control_chars(ch) else ch for ch in to_halfwidth(text))
@@ -374,72 +290,6 @@ def normalize_volume_issue(value: object) -> str:
     if len(text) > VOLUME_ISSUE_MAX_LENGTH:
         raise _invalid("volume_issue_too_long", max_length=VOLUME_ISSUE_MAX_LENGTH)
     return text
-
-
-def validate_volume_issue(value: object) -> None:
-    """Django validator: volume/issue text of at most 50 characters."""
-    normalize_volume_issue(value)
-
-
-# --- phone ----------------------------------------------------------------------------------
-
-_PHONE_MAX_INPUT = 50
-# Digits with an optional leading + (possibly inside a parenthesis: "(+86) 10 ..."), spaces,
-# hyphens and parentheses; then an optional extension written ext/ext./x/转/分机.
-_PHONE_RE = re.compile(
-    r"(?P<main>\(?\+?[0-9][0-9 ()-]*?)"
-    r"(?:\s*(?:ext\.?|x|\u8f6c|\u5206\u673a)\s*(?P<extension>[0-9]+))?",
-    re.IGNORECASE,
-)
-
-
-def normalize_phone(value: object) -> str:
-    """Return the phone number half-width, trimmed, with runs of spaces collapsed.
-
-    Raise ValidationError if it has characters other than digits, a leading +, spaces, hyphens,
-    parentheses and an extension marker, or fewer than 5 or more than 20 digits in all.
-    """
-    text = _as_text(value)
-    if text is None or len(text) > _PHONE_MAX_INPUT:
-        raise _invalid("phone_format")
-    text = " ".join(to_halfwidth(text).translate(_DASHES).split())
-    match = _PHONE_RE.fullmatch(text)
-    if not match:
-        raise _invalid("phone_format")
-    digits = sum(char.isdigit() for char in text)
-    if not PHONE_MIN_DIGITS <= digits <= PHONE_MAX_DIGITS:
-        raise _invalid("phone_length", min_digits=PHONE_MIN_DIGITS, max_digits=PHONE_MAX_DIGITS)
-    return text
-
-
-def validate_phone(value: object) -> None:
-    """Django validator: a phone number of 5 to 20 digits with the usual punctuation."""
-    normalize_phone(value)
-
-
-# --- postal code ----------------------------------------------------------------------------
-
-_POSTAL_CODE_RE = re.compile(r"[A-Z0-9](?:[A-Z0-9 -]{1,8})[A-Z0-9]")
-
-
-def normalize_postal_code(value: object) -> str:
-    """Return the postal code half-width, upper-case, single-spaced ("100871", "SW1A 1AA").
-
-    Chinese codes are 6 digits, but readers abroad have other formats, so accept 3 to 10
-    letters, digits, spaces and hyphens; raise ValidationError otherwise.
-    """
-    text = _as_text(value)
-    if text is None or len(text) > _IDENTIFIER_MAX_INPUT:
-        raise _invalid("postal_code_format")
-    text = " ".join(to_halfwidth(text).translate(_DASHES).upper().split())
-    if not _POSTAL_CODE_RE.fullmatch(text):
-        raise _invalid("postal_code_format")
-    return text
-
-
-def validate_postal_code(value: object) -> None:
-    """Django validator: a postal code of 3 to 10 letters, digits, spaces or hyphens."""
-    normalize_postal_code(value)
 
 
 # --- titles ---------------------------------------------------------------------------------

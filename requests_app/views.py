@@ -13,6 +13,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from readers.decorators import confirmed_reader_required
@@ -191,7 +192,7 @@ def request_detail(request, number):
 def _act(request, number, action, success_message):
     ill_request = get_request_for_reader(request, number)
     try:
-        action(request=ill_request, actor=request.user)
+        action(ill_request=ill_request, actor=request.user)
     except TransitionError as exc:
         messages.error(request, str(exc))
     else:
@@ -208,7 +209,7 @@ def request_cancel(request, number):
             request, number, services.request_cancel, _("Request %(number)s has been cancelled.")
         )
     ill_request = get_request_for_reader(request, number)
-    if not ill_request.reader_may_cancel:
+    if not ill_request.can_cancel:
         messages.error(
             request,
             _("Request %(number)s can no longer be cancelled here.")
@@ -218,34 +219,26 @@ def request_cancel(request, number):
     return render(request, "requests_app/request_cancel.html", {"ill_request": ill_request})
 
 
-@confirmed_reader_required
-@require_POST
-def request_ask_cancellation(request, number):
-    return _act(
-        request,
-        number,
-        services.request_ask_cancellation,
-        _("The ILL office has been asked to cancel request %(number)s."),
-    )
+def _action_view(action, success_message):
+    """A POST-only view that makes the reader's `action` on their request, then shows it."""
+
+    @confirmed_reader_required
+    @require_POST
+    def view(request, number):
+        return _act(request, number, action, success_message)
+
+    return view
 
 
-@confirmed_reader_required
-@require_POST
-def request_accept_quote(request, number):
-    return _act(
-        request,
-        number,
-        services.request_accept_quote,
-        _("You accepted the cost of request %(number)s; the ILL office goes on with it."),
-    )
-
-
-@confirmed_reader_required
-@require_POST
-def request_decline_quote(request, number):
-    return _act(
-        request,
-        number,
-        services.request_decline_quote,
-        _("You declined the cost; request %(number)s has been cancelled."),
-    )
+request_ask_cancellation = _action_view(
+    services.request_ask_cancellation,
+    gettext_lazy("The ILL office has been asked to cancel request %(number)s."),
+)
+request_accept_quote = _action_view(
+    services.request_accept_quote,
+    gettext_lazy("You accepted the cost of request %(number)s; the ILL office goes on with it."),
+)
+request_decline_quote = _action_view(
+    services.request_decline_quote,
+    gettext_lazy("You declined the cost; request %(number)s has been cancelled."),
+)

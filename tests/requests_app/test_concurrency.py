@@ -52,8 +52,8 @@ def test_two_cancels_give_one_cancel_one_refusal_and_one_change():
     ill_request = IllRequestFactory()
     user = ill_request.reader.user
     results = race(
-        lambda: request_cancel(request=ill_request, actor=user),
-        lambda: request_cancel(request=ill_request, actor=user),
+        lambda: request_cancel(ill_request=ill_request, actor=user),
+        lambda: request_cancel(ill_request=ill_request, actor=user),
     )
     assert sum(isinstance(r, TransitionError) for r in results) == 1
     assert sum(isinstance(r, IllRequest) for r in results) == 1
@@ -66,8 +66,8 @@ def test_a_cancel_racing_a_staff_transition_leaves_one_consistent_history():
     ill_request = IllRequestFactory()
     staff = StaffFactory()
     results = race(
-        lambda: request_cancel(request=ill_request, actor=ill_request.reader.user),
-        lambda: request_transition(request=ill_request, to="awaiting_payment", actor=staff),
+        lambda: request_cancel(ill_request=ill_request, actor=ill_request.reader.user),
+        lambda: request_transition(ill_request=ill_request, to="awaiting_payment", actor=staff),
     )
     ill_request.refresh_from_db()
     history = list(StatusChange.objects.filter(request=ill_request).order_by("at", "pk"))
@@ -150,7 +150,7 @@ def test_the_expiry_job_does_not_skip_a_request_while_staff_change_another_of_it
     due = IllRequestFactory(reader=reader, valid_until=datetime.date(2030, 1, 1))
     staff = StaffFactory()
     in_the_middle, done = threading.Event(), threading.Event()
-    tell_reader = lifecycle.tell_reader
+    tell_reader = lifecycle.request_tell_reader
 
     def slow_tell_reader(ill_request, *, change):
         # Staff's change of `busy` stops here, its locks held, until the expiry job has run.
@@ -159,11 +159,11 @@ def test_the_expiry_job_does_not_skip_a_request_while_staff_change_another_of_it
             done.wait(10)
         tell_reader(ill_request, change=change)
 
-    monkeypatch.setattr(lifecycle, "tell_reader", slow_tell_reader)
+    monkeypatch.setattr(lifecycle, "request_tell_reader", slow_tell_reader)
 
     def staff_change():
         try:
-            request_transition(request=busy, to="in_process", actor=staff)
+            request_transition(ill_request=busy, to="in_process", actor=staff)
         finally:
             in_the_middle.set()
             connections.close_all()
@@ -194,6 +194,6 @@ def test_a_status_change_does_not_wait_for_whoever_holds_the_reader():
         with connection.cursor() as cursor:
             # Waiting would mean the reader's row is locked too; fail fast instead of hanging.
             cursor.execute("SET LOCAL lock_timeout = '2s'")
-        request_transition(request=ill_request, to="in_process", actor=staff)
+        request_transition(ill_request=ill_request, to="in_process", actor=staff)
     ill_request.refresh_from_db()
     assert ill_request.status == "in_process"

@@ -34,7 +34,7 @@ def shown_totals(client, ill_request):
 
 def test_a_reader_cancelling_before_processing_pays_no_urgent_surcharge(client_a, reader_a, urgent):
     assert shown_totals(client_a, urgent) == (Decimal("10.00"), Decimal("10.00"))
-    request_cancel(request=urgent, actor=reader_a.user)
+    request_cancel(ill_request=urgent, actor=reader_a.user)
     assert not FeeLine.objects.exists()
     assert shown_totals(client_a, urgent) == (Decimal("0.00"), Decimal("0.00"))
     change = urgent.history.last()
@@ -49,10 +49,10 @@ def test_staff_cancelling_while_awaiting_cost_approval_drop_only_the_surcharge(
     client_a, urgent, staff
 ):
     request_transition(
-        request=urgent, to="awaiting_cost_approval", actor=staff, quote=Decimal("45.00")
+        ill_request=urgent, to="awaiting_cost_approval", actor=staff, quote=Decimal("45.00")
     )
     FeeLineFactory(request=urgent, kind="supplier", amount=Decimal("3.00"))
-    request_transition(request=urgent, to="cancelled", actor=staff, note="Duplicate")
+    request_transition(ill_request=urgent, to="cancelled", actor=staff, note="Duplicate")
     assert list(urgent.fee_lines.values_list("kind", "amount")) == [("supplier", Decimal("3.00"))]
     with translation.override("en"):
         assert urgent.history.last().text == (
@@ -69,14 +69,14 @@ def test_an_urgent_request_that_expires_unprocessed_pays_no_surcharge(urgent):
 @pytest.mark.parametrize("status", [Status.IN_PROCESS, Status.AWAITING_PAYMENT])
 def test_once_work_has_begun_cancelling_keeps_the_surcharge(urgent, staff, status):
     IllRequest.objects.filter(pk=urgent.pk).update(status=status)
-    request_transition(request=urgent, to="cancelled", actor=staff)
+    request_transition(ill_request=urgent, to="cancelled", actor=staff)
     assert urgent.fee_lines.get().amount == Decimal("10.00")
     assert "surcharge_waived" not in urgent.history.last().params
 
 
 def test_a_request_without_a_surcharge_records_nothing_waived(reader_a):
     ill_request = IllRequestFactory(reader=reader_a)
-    request_cancel(request=ill_request, actor=reader_a.user)
+    request_cancel(ill_request=ill_request, actor=reader_a.user)
     assert ill_request.history.get().params == {}
 
 
@@ -90,7 +90,7 @@ def test_an_internal_note_keeps_the_systems_words_in_the_email(
     mail.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
         request_transition(
-            request=urgent, to="cancelled", actor=staff, note="duplicate of 4711", visible=False
+            ill_request=urgent, to="cancelled", actor=staff, note="duplicate of 4711", visible=False
         )
     body = mail.outbox[-1].body
     assert "The urgent surcharge of 10.00 yuan is not charged." in body

@@ -38,7 +38,7 @@ class TestTheReadersPage:
         reader_a.language = "zh-hans"
         reader_a.save()
         ill_request = IllRequestFactory(reader=reader_a)
-        request_cancel(request=ill_request, actor=reader_a.user)
+        request_cancel(ill_request=ill_request, actor=reader_a.user)
         change = StatusChange.objects.get()
         assert (change.event, change.note) == (Event.READER_CANCELLED, "")
         assert history_notes(client_a, ill_request, "en") == ["Cancelled by the reader."]
@@ -48,7 +48,7 @@ class TestTheReadersPage:
         ill_request = IllRequestFactory(
             reader=reader_a, status=Status.AWAITING_COST_APPROVAL, quote=Decimal("45.50")
         )
-        request_accept_quote(request=ill_request, actor=reader_a.user)
+        request_accept_quote(ill_request=ill_request, actor=reader_a.user)
         assert StatusChange.objects.get().params == {"quote": "45.50"}
         assert history_notes(client_a, ill_request, "en") == [
             "The reader accepted the quoted cost of 45.50 yuan."
@@ -57,13 +57,15 @@ class TestTheReadersPage:
 
     def test_staffs_note_is_shown_as_typed(self, client_a, reader_a, staff):
         ill_request = IllRequestFactory(reader=reader_a)
-        request_transition(request=ill_request, to="in_process", actor=staff, note="已向国图发出")
+        request_transition(
+            ill_request=ill_request, to="in_process", actor=staff, note="已向国图发出"
+        )
         assert history_notes(client_a, ill_request, "en") == ["已向国图发出"]
 
     def test_a_refusal_shows_the_systems_words_and_staffs_note(self, client_a, reader_a, staff):
         ill_request = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
-        request_ask_cancellation(request=ill_request, actor=reader_a.user)
-        request_refuse_cancellation(request=ill_request, actor=staff, note="Already posted.")
+        request_ask_cancellation(ill_request=ill_request, actor=reader_a.user)
+        request_refuse_cancellation(ill_request=ill_request, actor=staff, note="Already posted.")
         refusal = ill_request.history.last()
         assert (refusal.event, refusal.note) == (Event.CANCELLATION_REFUSED, "Already posted.")
         assert history_notes(client_a, ill_request, "en") == [
@@ -77,7 +79,11 @@ class TestTheReadersPage:
     ):
         ill_request = IllRequestFactory(reader=reader_a)
         request_transition(
-            request=ill_request, to="in_process", actor=staff, note="BL is cheaper", visible=False
+            ill_request=ill_request,
+            to="in_process",
+            actor=staff,
+            note="BL is cheaper",
+            visible=False,
         )
         content = client_a.get(ill_request.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
         history = content.content.decode().split('class="table history-table"')[1]
@@ -91,7 +97,7 @@ class TestTheReadersPage:
         ill_request = IllRequestFactory(reader=reader_a, urgency="urgent")
         FeeLineFactory(request=ill_request, kind="urgent", amount=Decimal("10.00"))
         request_transition(
-            request=ill_request, to="cancelled", actor=staff, note="Duplicate", visible=False
+            ill_request=ill_request, to="cancelled", actor=staff, note="Duplicate", visible=False
         )
         assert history_notes(client_a, ill_request, "en") == [
             "The urgent surcharge of 10.00 yuan is not charged."
@@ -113,7 +119,7 @@ def test_the_admin_shows_system_events_in_the_staff_members_language(client_staf
     reader_a.language = "zh-hans"
     reader_a.save()
     ill_request = IllRequestFactory(reader=reader_a)
-    request_cancel(request=ill_request, actor=reader_a.user)
+    request_cancel(ill_request=ill_request, actor=reader_a.user)
     content = client_staff.get(
         reverse("admin:requests_app_illrequest_change", args=[ill_request.pk]),
         HTTP_ACCEPT_LANGUAGE="en",
@@ -140,7 +146,7 @@ def test_the_email_says_it_in_the_readers_language(
     # Whoever triggers the e-mail, in whatever language, the reader reads their own.
     other = "en" if language != "en" else "zh-hans"
     with translation.override(other), django_capture_on_commit_callbacks(execute=True):
-        request_accept_quote(request=ill_request, actor=reader_a.user)
+        request_accept_quote(ill_request=ill_request, actor=reader_a.user)
     assert expected in mail.outbox[0].body
     assert expected in mail.outbox[0].alternatives[0][0]
 

@@ -132,9 +132,11 @@ def test_the_detail_page_shows_every_field_fees_and_visible_history(client_a, re
         remarks="Please hurry",
     )
     FeeLineFactory(request=ill_request, kind="postage", amount=Decimal("8.00"), note="EMS")
-    request_transition(request=ill_request, to="in_process", actor=staff, note="Ordered from BL")
     request_transition(
-        request=ill_request, to="awaiting_payment", actor=staff, note="internal", visible=False
+        ill_request=ill_request, to="in_process", actor=staff, note="Ordered from BL"
+    )
+    request_transition(
+        ill_request=ill_request, to="awaiting_payment", actor=staff, note="internal", visible=False
     )
     content = client_a.get(ill_request.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en")
     content = content.content.decode()

@@ -9,6 +9,8 @@ from django.http import QueryDict
 from django.utils import translation
 
 from requests_app import openurl
+from requests_app.forms import IllRequestForm
+from requests_app.models import IllRequest
 from requests_app.openurl import MAX_LENGTHS, parse_openurl
 
 ARTICLE_TITLE = "Licence to Deny? Publisher restrictions on document delivery"
@@ -378,7 +380,9 @@ def test_isbn(query_string, expected):
         ("id=pmid%3A15000000&id=doi%3A10.1108%2F02641610410538478", DOI),
         ("rft_id=info%3Apmid%2F15000000", None),
         ("rft_id=info%3Adoi%2F10.12%2Fx", "10.12/x"),  # invalid: as sent, for the form
-        ("rft_id=info%3Adoi%2F10.1108%2F" + "a" * 200, None),
+        ("rft_id=info%3Adoi%2F10.1108%2F" + "a" * 193, None),
+        # The model's limit of 200 characters, as in the form.
+        ("rft_id=info%3Adoi%2F10.1108%2F" + "a" * 192, "10.1108/" + "a" * 192),
         ("id=info%3Adoi%2F", None),
     ],
 )
@@ -450,6 +454,12 @@ def test_long_values_are_cut_to_the_form_field_lengths():
     assert data["edition"] == "x" * 255
     assert data["volume_issue"] == "x" * 50
     assert data["pages"] == "x" * 50
+
+
+def test_a_doi_has_one_limit_everywhere():
+    assert MAX_LENGTHS["doi"] == IllRequestForm().fields["doi"].max_length == 200
+    assert IllRequest._meta.get_field("doi").max_length == 200
+    assert MAX_LENGTHS["remarks"] == IllRequest._meta.get_field("remarks").max_length
 
 
 def test_truncation_does_not_leave_trailing_spaces():

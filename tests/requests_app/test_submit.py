@@ -165,6 +165,7 @@ def test_an_urgent_request_carries_the_surcharge_as_a_fee_line(client_a, setting
         ("issn", "12345", "An ISSN has 8 characters"),
         ("isbn", "978-7-302-12345-4", "ISBN check digit is wrong"),
         ("doi", "11.1108/abc", "A DOI starts with 10."),
+        ("doi", "10.1108/" + "a" * 193, "at most 200 characters"),
         ("year", "20O4", "Enter the year as 4 digits"),
         ("year", "1200", "Enter a year between"),
         ("pages", "101-94", "ends before it starts"),
@@ -260,6 +261,21 @@ def test_identifiers_are_stored_normalised(client_a):
     assert stored.contact_phone == "010 6278 0000"
 
 
+@pytest.mark.parametrize(
+    ("field", "typed", "stored"),
+    [
+        # As printed on a book's back, label and all: longer than the stored form.
+        ("isbn", "ISBN 978-7-302-12345-3", "9787302123453"),
+        ("isbn", "ISBN-13: 978-7-302-12345-3", "9787302123453"),
+        ("issn", "ISSN: 0264-1615 ", "0264-1615"),
+    ],
+)
+def test_an_identifier_typed_with_its_label_is_accepted(client_a, field, typed, stored):
+    response = post(client_a, **{field: typed})
+    assert response.status_code == 302, errors_of(response)
+    assert getattr(IllRequest.objects.get(), field) == stored
+
+
 class TestDuplicateWarning:
     def test_the_same_title_warns_with_a_link_and_submits_nothing(self, client_a, reader_a):
         existing = IllRequestFactory(
@@ -332,3 +348,16 @@ def test_the_pages_field_is_labelled_pages_not_web_pages(client_a, reader_a):
     # The readers' Page model says "pages" too, meaning web pages (页面); the document's page
     # range has its own msgid, translated as the seed's 页码信息.
     assert _pages_labels(client_a, ill_request, "zh-hans") == ["页码信息"] * 3
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        ("en", ["at most 50 characters.", "At most 100 characters.", 'maxlength="4"']),
+        ("zh-hans", ["最多50个字符。", "最多 100 个字符。", 'maxlength="4"']),
+    ],
+)
+def test_the_limits_in_the_help_texts_are_the_models(client_a, language, texts):
+    content = client_a.get(SUBMIT, HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for text in texts:
+        assert text in content, text

@@ -302,7 +302,7 @@ class Command(BaseCommand):
             for kind, amount, note in spec.get("fees", []):
                 FeeLine.objects.create(request=ill_request, kind=kind, amount=amount, note=note)
             for status, extra in spec["steps"]:
-                request_transition(request=ill_request, to=status, actor=staff, **extra)
+                request_transition(ill_request=ill_request, to=status, actor=staff, **extra)
             created.append(f"request {ill_request.number}")
 
         for slug, data in PAGES.items():
