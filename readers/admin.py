@@ -7,7 +7,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin
+from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
 from .models import (
@@ -115,16 +115,9 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
         ]
 
     def _decide(self, request, readers, decide, done_message):
-        done = 0
-        for reader in readers:
-            try:
-                decide(reader)
-            except ReaderStateError as exc:
-                self.message_user(request, str(exc), messages.WARNING)
-            else:
-                done += 1
-        if done:
-            self.message_user(request, done_message % {"count": done}, messages.SUCCESS)
+        apply_to_each_row(
+            self, request, readers, decide, refused=ReaderStateError, done_message=done_message
+        )
 
     @admin.action(description=_("Confirm the selected readers"), permissions=["change"])
     def confirm_selected(self, request, queryset):

@@ -26,7 +26,6 @@ class ReaderProfileForm(CleanTextFormMixin, forms.ModelForm):
             "postal_code": _("Postal code"),
             "institution": _("Department or institution"),
         }
-        help_texts = {"address": _("At most 100 characters.")}
         widgets = {
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
             "email": forms.EmailInput(attrs={"autocomplete": "email"}),
@@ -38,6 +37,10 @@ class ReaderProfileForm(CleanTextFormMixin, forms.ModelForm):
         super().__init__(*args, **kwargs)
         for name in REQUIRED & set(self.fields):
             self.fields[name].required = True
+        # The limit in words is the model's, not a second copy of it.
+        self.fields["address"].help_text = _("At most %(max_length)s characters.") % {
+            "max_length": self.fields["address"].max_length
+        }
         if fixed_identity:
             # After confirmation the ID is what staff checked: only staff may change it.
             for name in ("id_type", "id_number"):

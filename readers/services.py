@@ -131,7 +131,7 @@ def reader_register(*, user, reader_type, profile: dict, language: str) -> Reade
     return reader
 
 
-def notice_to_reader(*, reader, title: str, body: str, params: dict | None = None) -> Notice:
+def notice_send(*, reader, title: str, body: str, params: dict | None = None) -> Notice:
     """A personal notice in both languages (the reader may read the board in either).
 
     `title` and `body` are untranslated msgids (mark them with gettext_noop); `params` fill
@@ -156,7 +156,7 @@ def reader_confirm(*, reader: Reader, actor) -> Reader:
     reader.decided_by = actor
     reader.rejection_reason = ""
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
-    notice_to_reader(
+    notice_send(
         reader=reader,
         title=gettext_noop("Account confirmation notice"),
         body=gettext_noop(
@@ -182,7 +182,7 @@ def reader_reject(*, reader: Reader, actor, reason: str) -> Reader:
     reader.decided_by = actor
     reader.rejection_reason = reason
     reader.save(update_fields=["status", "decided_at", "decided_by", "rejection_reason"])
-    notice_to_reader(
+    notice_send(
         reader=reader,
         title=gettext_noop("Registration not confirmed"),
         body=gettext_noop("The ILL office could not confirm your registration. Reason: %(reason)s"),

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from core.mail import send_to_reader
-from readers.services import notice_to_reader
+from readers.services import notice_send
 
 from .models import FeeKind, FeeLine, IllRequest, ServiceType, StatusChange
 from .statuses import (
@@ -289,7 +289,7 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
     )
     if ill_request.status in NOTIFY_ON_BOARD and change.from_status != change.to_status:
         shows_note = change.visible_to_reader and (change.note or change.event)
-        notice_to_reader(
+        notice_send(
             reader=reader,
             title=NOTICE_TITLE,
             body=NOTICE_BODY_WITH_NOTE if shows_note else NOTICE_BODY,
