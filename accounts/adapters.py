@@ -18,7 +18,7 @@ from requests import RequestException
 from core.mail import send_rendered
 
 from . import logout, sso
-from .failures import logger, render_failure
+from .failures import logger, render_provider_failure
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -117,14 +117,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             return
         kind, reason = _classify(request, error, exception, extra_context or {})
         raise ImmediateHttpResponse(
-            render_failure(
-                request,
-                provider_id=provider.sub_id,
-                provider_name=provider.name,
-                kind=kind,
-                reason=reason,
-                login_url=provider.get_login_url(request),
-            )
+            render_provider_failure(request, provider, kind=kind, reason=reason)
         )
 
 

@@ -110,3 +110,15 @@ def render_failure(request, *, provider_id, provider_name, kind, reason, login_u
         },
         status=failure.status,
     )
+
+
+def render_provider_failure(request, provider, *, kind, reason):
+    """`render_failure` for an allauth provider: its id and name, and its login as "try again"."""
+    return render_failure(
+        request,
+        provider_id=provider.sub_id,
+        provider_name=provider.name,
+        kind=kind,
+        reason=reason,
+        login_url=provider.get_login_url(request),
+    )

@@ -27,7 +27,7 @@ from onelogin.saml2.metadata import OneLogin_Saml2_Metadata
 from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
-from accounts.failures import logger, render_failure
+from accounts.failures import logger, render_failure, render_provider_failure
 from accounts.logout import LOGGED_OUT_KEY, remember_saml
 from core.sso_config import FEDERATION_SLUG, SP_METADATA_CACHE_SECONDS, SP_METADATA_VALID_DAYS
 
@@ -40,14 +40,7 @@ acs = allauth_views.acs
 
 
 def _fail(request, provider, kind, reason):
-    return render_failure(
-        request,
-        provider_id=provider.sub_id,
-        provider_name=provider.name,
-        kind=kind,
-        reason=reason,
-        login_url=provider.get_login_url(request),
-    )
+    return render_provider_failure(request, provider, kind=kind, reason=reason)
 
 
 _LEFT_FEDERATION = "the IdP has left the federation (disabled by manage.py sync_federation)"

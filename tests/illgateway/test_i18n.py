@@ -40,16 +40,6 @@ def test_dates_and_labels_follow_the_language(client_a):
     assert "Notice board" in content
 
 
-def test_switching_the_language_while_logged_in_sets_the_readers_email_language(client_a, reader_a):
-    assert reader_a.language == "zh-hans"
-    client_a.post("/i18n/setlang/", {"language": "en", "next": "/"})
-    reader_a.refresh_from_db()
-    assert reader_a.language == "en"
-    client_a.post("/i18n/setlang/", {"language": "xx", "next": "/"})
-    reader_a.refresh_from_db()
-    assert reader_a.language == "en"
-
-
 @pytest.mark.parametrize(("browser", "stored"), [("zh-CN", "zh-hans"), ("en-GB", "en")])
 def test_a_reader_registers_with_the_language_the_browser_asks_for(client_anon, browser, stored):
     from readers.models import Reader
