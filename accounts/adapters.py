@@ -19,6 +19,7 @@ from core.mail import send_rendered
 
 from . import logout, sso
 from .failures import logger, render_provider_failure
+from .sso_session import SSO_SESSION_KEY
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -32,7 +33,7 @@ class AccountAdapter(DefaultAccountAdapter):
         return super().get_logout_redirect_url(request)
 
     def logout(self, request):
-        campus_login = request.session.get(logout.SSO_SESSION_KEY)
+        campus_login = request.session.get(SSO_SESSION_KEY)
         super().logout(request)
         logout.after_logout(request, campus_login)
 

@@ -6,6 +6,9 @@ from django.conf import settings
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from accounts.oidc import views as oidc_views
+from accounts.saml import views as saml_views
+
 CHOICE_COOKIE = "sso_institution"
 CHOICE_MAX_AGE = 365 * 24 * 60 * 60
 
@@ -36,9 +39,6 @@ def last_choice(request, logins) -> dict | None:
 
 
 def _start_login(request, login):
-    from accounts.oidc import views as oidc_views
-    from accounts.saml import views as saml_views
-
     provider = login["provider"]
     if provider.id == "saml":
         return saml_views.login(request, organization_slug=provider.app.client_id)

@@ -18,36 +18,13 @@ from django.urls import reverse
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from requests import RequestException
 
+from accounts.oidc.provider import CampusOIDCAdapter
+from accounts.saml.config import IdPUnavailable, build_auth
+from accounts.saml.provider import display_name
+
+from .sso_session import LOGGED_OUT_KEY, SSO_SESSION_KEY
+
 logger = logging.getLogger("accounts.sso")
-
-# In the logged-in session: how to end the campus login later.
-SSO_SESSION_KEY = "sso_logout"
-# In the session after logging out: which campus login is being (or could not be) ended.
-LOGGED_OUT_KEY = "sso_logged_out"
-
-
-def remember_oidc(request, app, id_token: str | None) -> None:
-    if id_token:
-        request.session[SSO_SESSION_KEY] = {
-            "protocol": "oidc",
-            "provider_id": app.provider_id,
-            "name": app.name,
-            "id_token": id_token,
-        }
-
-
-def remember_saml(request, provider, auth) -> None:
-    request.session[SSO_SESSION_KEY] = {
-        "protocol": "saml",
-        "provider_id": provider.sub_id,
-        "name": provider.name,
-        "names": (provider.app.settings or {}).get("names") or {},
-        "name_id": auth.get_nameid(),
-        "name_id_format": auth.get_nameid_format(),
-        "nq": auth.get_nameid_nq(),
-        "spnq": auth.get_nameid_spnq(),
-        "session_index": auth.get_session_index(),
-    }
 
 
 def campus_login_in_session(request) -> bool:
@@ -65,8 +42,6 @@ def _logged_out_url(request) -> str:
 
 
 def _oidc_logout_url(request, info) -> str | None:
-    from accounts.oidc.provider import CampusOIDCAdapter
-
     try:
         config = CampusOIDCAdapter(request, info["provider_id"]).openid_config
     except (RequestException, ValueError) as exc:
@@ -94,8 +69,6 @@ def _oidc_logout_url(request, info) -> str | None:
 
 
 def _saml_logout_url(request, info) -> str | None:
-    from accounts.saml.config import IdPUnavailable, build_auth
-
     provider = get_social_adapter().get_provider(request, info["provider_id"])
     try:
         auth = build_auth(request, provider)
@@ -143,8 +116,6 @@ def logged_out(request):
             request.session[LOGGED_OUT_KEY] = info
     idp_name = ""
     if info:
-        from accounts.saml.provider import display_name
-
         idp_name = display_name(info.get("names") or {}) or info["name"]
     return render(
         request, "account/logged_out.html", {"campus_login": status, "idp_name": idp_name}

@@ -4,7 +4,7 @@ from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnec
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from requests import RequestException
 
-from accounts.logout import remember_oidc
+from accounts.sso_session import remember_oidc
 
 
 class DiscoveryError(RequestException):

@@ -28,7 +28,7 @@ from onelogin.saml2.settings import OneLogin_Saml2_Settings
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 
 from accounts.failures import logger, render_failure, render_provider_failure
-from accounts.logout import LOGGED_OUT_KEY, remember_saml
+from accounts.sso_session import LOGGED_OUT_KEY, remember_saml
 from core.sso_config import FEDERATION_SLUG, SP_METADATA_CACHE_SECONDS, SP_METADATA_VALID_DAYS
 
 from .config import IdPUnavailable, build_auth, build_saml_config
