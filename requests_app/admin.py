@@ -106,11 +106,16 @@ def _move_selected(modeladmin, request, queryset, target: Status, *, note: str =
     done = 0
     for ill_request in queryset:
         try:
-            request_transition(request=ill_request, to=target, actor=request.user, note=note)
+            moved = request_transition(
+                request=ill_request, to=target, actor=request.user, note=note
+            )
         except TransitionError as exc:
             modeladmin.message_user(request, str(exc), messages.WARNING)
         else:
-            done += 1
+            if moved.status == target:
+                done += 1
+            else:
+                modeladmin.message_user(request, _awaits_payment(moved), messages.WARNING)
     if done:
         modeladmin.message_user(
             request,
@@ -118,6 +123,14 @@ def _move_selected(modeladmin, request, queryset, target: Status, *, note: str =
             % {"count": done, "status": target.label},
             messages.SUCCESS,
         )
+
+
+def _awaits_payment(ill_request: IllRequest) -> str:
+    # Delivering or lending charges the reader's balance; short of it, the request waits.
+    return gettext(
+        "Request %(number)s is now awaiting payment: the reader's balance does not cover its "
+        "total; the reader is told the amount by e-mail."
+    ) % {"number": ill_request.number}
 
 
 def _bulk_action(target: Status):
@@ -439,7 +452,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             )
         if request.method == "POST" and form.is_valid():
             try:
-                request_transition(
+                moved = request_transition(
                     request=ill_request,
                     to=form.cleaned_data["to"],
                     actor=request.user,
@@ -451,15 +464,18 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             except TransitionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
-                self.message_user(
-                    request,
-                    _("Request %(number)s is now “%(status)s”; the reader is told by e-mail.")
-                    % {
-                        "number": ill_request.number,
-                        "status": Status(form.cleaned_data["to"]).label,
-                    },
-                    messages.SUCCESS,
-                )
+                if moved.status != form.cleaned_data["to"]:
+                    self.message_user(request, _awaits_payment(moved), messages.WARNING)
+                else:
+                    self.message_user(
+                        request,
+                        _("Request %(number)s is now “%(status)s”; the reader is told by e-mail.")
+                        % {
+                            "number": ill_request.number,
+                            "status": Status(form.cleaned_data["to"]).label,
+                        },
+                        messages.SUCCESS,
+                    )
                 return redirect(reverse("admin:requests_app_illrequest_change", args=[pk]))
         return TemplateResponse(
             request,
