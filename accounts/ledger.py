@@ -281,3 +281,16 @@ def ledger_check() -> list[str]:
     if numbers and numbers != list(range(1, len(numbers) + 1)):
         problems.append("the reference numbers are not 1, 2, 3… without gaps")
     return problems
+
+
+def ledger_require_not_owing(*, reader) -> None:
+    """Raise LedgerError when BLOCK_REQUESTS_WHEN_OWING stops this reader's new requests."""
+    owing = ledger_owing(reader)
+    if owing is not None:
+        raise LedgerError(
+            _(
+                "You owe the ILL office %(amount)s yuan. Until it is settled you cannot submit "
+                "new requests."
+            )
+            % {"amount": owing}
+        )

@@ -4,6 +4,8 @@ Registered with `accounts.dues` when the app starts (apps.py): the ledger sits b
 cannot look them up itself. The charge at delivery is the lifecycle's (`lifecycle.py`).
 """
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,7 +28,8 @@ class RequestDues:
             Due(
                 request_number=r.number,
                 title=r.article_title or r.publication_title,
-                amount=r.total_fee,
+                # SQLite's sum drops the scale (12, not 12.00).
+                amount=r.total_fee.quantize(Decimal("0.01")),
                 url=reverse("request_detail", args=[r.number]),
             )
             for r in awaiting

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.ledger import ledger_balance, ledger_record
 from accounts.models import LedgerEntry
@@ -82,6 +83,10 @@ def test_without_enough_balance_the_request_awaits_payment_with_the_amounts(
     assert str(priced_request.number) in message.subject
     assert "25.50" in message.body and "20.00" in message.body and "5.50" in message.body
     assert reverse("fees") in message.body
+    assert reverse("account") in message.body
+    assert "尚需支付：5.50 元" in message.body  # in the reader's language
+    html = message.alternatives[0][0]
+    assert "5.50" in html and reverse("account") in html
     notice = Notice.objects.filter(reader=reader_a).latest("pk")
     assert "5.50" in notice.body_zh and "5.50" in notice.body_en
     assert "Still to pay: 5.50 yuan" in notice.body_en
@@ -89,7 +94,7 @@ def test_without_enough_balance_the_request_awaits_payment_with_the_amounts(
 
 def test_delivering_again_while_still_short_is_refused(priced_request, reader_a, staff):
     request_transition(request=priced_request, to="delivered", actor=staff)
-    with pytest.raises(TransitionError, match="not paid for yet") as refused:
+    with translation.override("en"), pytest.raises(TransitionError, match="not paid") as refused:
         request_transition(request=priced_request, to="delivered", actor=staff)
     assert refused.value.field == "to"
     priced_request.refresh_from_db()
