@@ -202,7 +202,11 @@ def test_the_receipt_asks_for_a_range_first(client_a, money_a):
     response = client_a.get(reverse("account_receipt"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "data-total" not in response.content.decode()
-    assert 'type="date"' in response.content.decode()
+    # ISO dates whatever the language: a date input shows nothing for "2026年1月1日".
+    first_of_year = timezone.localdate().replace(month=1, day=1).isoformat()
+    assert f'type="date" name="start" value="{first_of_year}"' in response.content.decode()
+    chinese = client_a.get(reverse("account_receipt"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert f'value="{first_of_year}"' in chinese.content.decode()
 
 
 # --- Query counts ------------------------------------------------------------------------------
