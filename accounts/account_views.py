@@ -17,7 +17,7 @@ from readers.decorators import confirmed_reader_required
 from .dues import dues_for
 from .ledger import ZERO, ledger_balance
 from .ledger_forms import DateRangeForm
-from .models import EntryKind, LedgerEntry
+from .models import PAYMENT_KINDS, EntryKind, LedgerEntry
 from .statements import csv_response, write_reader_statement
 
 RECENT_ENTRIES = 5
@@ -102,7 +102,7 @@ def receipt(request):
         for line in lines:
             # Charges are stored below 0: the receipt shows what was paid as above 0.
             line.paid = -line.amount
-        payments = in_range.filter(amount__gt=0).exclude(kind=EntryKind.REFUND)
+        payments = in_range.filter(kind__in=PAYMENT_KINDS)
         context.update(
             {
                 "start": start,

@@ -163,6 +163,18 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         data = form.cleaned_data
         number = data["request_number"]
         due = next((d for d in dues if d.request_number == number), None)
+        if number and not due and data["kind"] != EntryKind.REFUND:
+            # A number on any other entry is the request it pays for: one of this reader's
+            # requests awaiting payment, never someone else's.
+            form.add_error(
+                "request_number",
+                gettext(
+                    "Request %(number)s is not awaiting payment from this reader: leave the "
+                    "number empty, or give it for a refund."
+                )
+                % {"number": number},
+            )
+            return False
         title = due.title if due else ""
         if number and not title:
             title = (

@@ -4,9 +4,10 @@ import datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.core import mail
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.ledger import ledger_balance, ledger_record
 from accounts.models import LedgerEntry
@@ -186,3 +187,59 @@ def test_a_wrong_charge_is_undone_by_a_refund_entry(priced_request, reader_a, st
     )
     assert ledger_balance(reader_a) == Decimal("14.50")
     assert LedgerEntry.objects.count() == 3  # nothing was edited
+
+
+def test_the_bulk_delivery_reports_each_request_that_went_to_awaiting_payment(
+    priced_request, reader_a, staff, client_staff
+):
+    paid = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+    FeeLineFactory(request=paid, amount=Decimal("1.00"))
+    deposit(reader_a, "1.00", staff)
+    response = client_staff.post(
+        reverse("admin:requests_app_illrequest_changelist"),
+        {"action": "move_to_delivered", "_selected_action": [priced_request.pk, paid.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    text = response.content.decode()
+    assert "1 request(s) moved to “Delivered”" in text
+    assert f"Request {priced_request.number} is now awaiting payment" in text
+    priced_request.refresh_from_db()
+    paid.refresh_from_db()
+    assert (priced_request.status, paid.status) == (Status.AWAITING_PAYMENT, Status.DELIVERED)
+
+
+def test_a_paid_loan_whose_return_date_passed_stays_waiting_and_staff_are_told(
+    reader_a, staff, client_staff
+):
+    loan = IllRequestFactory(reader=reader_a, service_type="loan", status=Status.IN_PROCESS)
+    FeeLineFactory(request=loan, amount=Decimal("9.00"))
+    request_transition(request=loan, to="on_loan", actor=staff, return_date=timezone.localdate())
+    loan.refresh_from_db()
+    assert loan.status == Status.AWAITING_PAYMENT
+    assert loan.return_date == timezone.localdate()  # kept for when it is paid
+    with time_machine.travel(timezone.localdate() + datetime.timedelta(days=3)):
+        response = client_staff.post(
+            reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
+            {"kind": "deposit", "amount": "9.00", "method": "cash", "request_number": loan.number},
+            HTTP_ACCEPT_LANGUAGE="en",
+            follow=True,
+        )
+    assert "is still awaiting payment" in response.content.decode()
+    loan.refresh_from_db()
+    assert loan.status == Status.AWAITING_PAYMENT
+    assert ledger_balance(reader_a) == Decimal("9.00")  # the money is recorded all the same
+
+
+def test_a_paid_loan_is_lent_by_the_return_date_staff_gave(reader_a, staff, client_staff):
+    loan = IllRequestFactory(reader=reader_a, service_type="loan", status=Status.IN_PROCESS)
+    FeeLineFactory(request=loan, amount=Decimal("9.00"))
+    due_back = datetime.date(2099, 3, 1)
+    request_transition(request=loan, to="on_loan", actor=staff, return_date=due_back)
+    client_staff.post(
+        reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
+        {"kind": "deposit", "amount": "9.00", "method": "cash", "request_number": loan.number},
+    )
+    loan.refresh_from_db()
+    assert (loan.status, loan.return_date) == (Status.ON_LOAN, due_back)
+    assert ledger_balance(reader_a) == Decimal("0.00")

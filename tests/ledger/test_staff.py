@@ -212,3 +212,21 @@ def test_the_export_covers_only_the_days_asked_for(office, reader_a):
     )
     rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(rows) == 1 + 1 + 2 + 1 + 2  # header, blank, two headings each, nothing else
+
+
+def test_a_deposit_cannot_name_a_request_not_awaiting_payment_from_this_reader(
+    office, reader_a, reader_b
+):
+    from tests.factories import IllRequestFactory
+
+    others = IllRequestFactory(reader=reader_b, status="awaiting_payment")
+    response = office.post(
+        record_url(reader_a),
+        {"kind": "deposit", "amount": "5", "method": "cash", "request_number": others.number},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "is not awaiting payment from this reader" in str(
+        response.context["form"].errors["request_number"]
+    )
+    assert not LedgerEntry.objects.exists()
