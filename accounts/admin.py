@@ -195,6 +195,7 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
                 note=data["note"],
                 request_number=number,
                 request_title=title,
+                token=data["token"],
             )
         except LedgerError as exc:
             field = {"request": "request_number"}.get(exc.field, exc.field)

@@ -159,8 +159,12 @@ def ledger_record(
     note: str = "",
     request_number: int | None = None,
     request_title: str = "",
+    token: str | None = None,
 ) -> LedgerEntry:
     """Add one entry of `kind` with the signed `amount` to the reader's ledger, or refuse.
+
+    Idempotent on `token` (one per entry form shown): the same form sent twice returns the
+    entry the first one wrote.
 
     A refund gives back (part of) what a request was charged, never more; a debt settlement
     pays off a negative balance, never more than the debt. A payment (deposit, settlement)
@@ -179,6 +183,9 @@ def ledger_record(
         raise LedgerError(_("Give the number of the request this concerns."), field="request")
     with transaction.atomic():
         account = _lock_account(reader)
+        # Under the reader's lock a twin sent at the same moment has committed or not started.
+        if token and (twin := LedgerEntry.objects.filter(submission_token=token).first()):
+            return twin
         if kind == EntryKind.REFUND:
             charged = -(
                 LedgerEntry.objects.for_reader(reader)
@@ -218,6 +225,7 @@ def ledger_record(
             note=note.strip(),
             request_number=request_number,
             request_title=request_title[:255],
+            submission_token=token or None,
         )
         if kind in PAYMENT_KINDS:
             send_to_reader(reader, "ledger_receipt", {"entry": entry})

@@ -1,5 +1,7 @@
 """Forms of the prepaid account: staff's entry form, and the date range of statements."""
 
+import secrets
+
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils.translation import gettext_lazy as _
@@ -52,8 +54,15 @@ class DateRangeForm(forms.Form):
         return self.cleaned_data.get("start"), self.cleaned_data.get("end")
 
 
+def new_token() -> str:
+    return secrets.token_hex(16)
+
+
 class EntryForm(CleanTextFormMixin, forms.Form):
     """Staff's form on a reader's account: it only ever adds an entry (accounts.ledger)."""
+
+    # A new one each time the form is shown; sent back with it, it makes recording idempotent.
+    token = forms.RegexField(regex=r"^[0-9a-f]{32}$", initial=new_token, widget=forms.HiddenInput)
 
     kind = forms.ChoiceField(
         label=_("Kind"),

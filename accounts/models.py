@@ -105,6 +105,10 @@ class LedgerEntry(models.Model):
         verbose_name=_("by"),
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # One per entry form shown: a double click or a resent form records the money once.
+    submission_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
 
     objects = LedgerEntryQuerySet.as_manager()
 

@@ -1,6 +1,7 @@
 """Delivering or lending charges the request's total; short of balance it awaits payment."""
 
 import datetime
+import secrets
 from decimal import Decimal
 
 import pytest
@@ -125,6 +126,7 @@ def test_a_staff_payment_completes_a_request_awaiting_payment(
     response = client_staff.post(
         url,
         {
+            "token": secrets.token_hex(16),
             "kind": "deposit",
             "amount": "25.50",
             "method": "bank_transfer",
@@ -149,6 +151,7 @@ def test_a_payment_too_small_is_recorded_and_the_request_keeps_waiting(
     response = client_staff.post(
         reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
         {
+            "token": secrets.token_hex(16),
             "kind": "deposit",
             "amount": "5.00",
             "method": "cash",
@@ -221,7 +224,13 @@ def test_a_paid_loan_whose_return_date_passed_stays_waiting_and_staff_are_told(
     with time_machine.travel(timezone.localdate() + datetime.timedelta(days=3)):
         response = client_staff.post(
             reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
-            {"kind": "deposit", "amount": "9.00", "method": "cash", "request_number": loan.number},
+            {
+                "token": secrets.token_hex(16),
+                "kind": "deposit",
+                "amount": "9.00",
+                "method": "cash",
+                "request_number": loan.number,
+            },
             HTTP_ACCEPT_LANGUAGE="en",
             follow=True,
         )
@@ -238,7 +247,13 @@ def test_a_paid_loan_is_lent_by_the_return_date_staff_gave(reader_a, staff, clie
     request_transition(request=loan, to="on_loan", actor=staff, return_date=due_back)
     client_staff.post(
         reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
-        {"kind": "deposit", "amount": "9.00", "method": "cash", "request_number": loan.number},
+        {
+            "token": secrets.token_hex(16),
+            "kind": "deposit",
+            "amount": "9.00",
+            "method": "cash",
+            "request_number": loan.number,
+        },
     )
     loan.refresh_from_db()
     assert (loan.status, loan.return_date) == (Status.ON_LOAN, due_back)

@@ -3,6 +3,7 @@
 import csv
 import datetime
 import io
+import secrets
 from decimal import Decimal
 
 import pytest
@@ -48,7 +49,13 @@ def test_office_staff_record_a_deposit_and_the_reader_gets_a_receipt(
     with django_capture_on_commit_callbacks(execute=True):
         response = office.post(
             record_url(reader_a),
-            {"kind": "deposit", "amount": "50", "method": "cash", "note": "在服务台"},
+            {
+                "token": secrets.token_hex(16),
+                "kind": "deposit",
+                "amount": "50",
+                "method": "cash",
+                "note": "在服务台",
+            },
             HTTP_ACCEPT_LANGUAGE="en",
         )
     assert response.status_code == 302
@@ -70,7 +77,13 @@ def test_office_staff_record_a_deposit_and_the_reader_gets_a_receipt(
 def test_a_refused_entry_is_explained_beside_its_field_and_keeps_what_was_typed(office, reader_a):
     response = office.post(
         record_url(reader_a),
-        {"kind": "deposit", "amount": "50", "method": "", "note": "typed note"},
+        {
+            "token": secrets.token_hex(16),
+            "kind": "deposit",
+            "amount": "50",
+            "method": "",
+            "note": "typed note",
+        },
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
@@ -83,13 +96,38 @@ def test_a_refused_entry_is_explained_beside_its_field_and_keeps_what_was_typed(
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"kind": "deposit", "amount": "abc", "method": "cash"}, "amount"),
-        ({"kind": "deposit", "amount": "-3", "method": "cash"}, "amount"),
-        ({"kind": "deposit", "amount": "1e30", "method": "cash"}, "amount"),
-        ({"kind": "charge", "amount": "3", "request_number": "1"}, "kind"),
-        ({"kind": "refund", "amount": "3"}, "request_number"),
-        ({"kind": "refund", "amount": "3", "request_number": "99999999999"}, "request_number"),
-        ({"kind": "adjustment", "amount": "0"}, "amount"),
+        (
+            {"token": secrets.token_hex(16), "kind": "deposit", "amount": "abc", "method": "cash"},
+            "amount",
+        ),
+        (
+            {"token": secrets.token_hex(16), "kind": "deposit", "amount": "-3", "method": "cash"},
+            "amount",
+        ),
+        (
+            {"token": secrets.token_hex(16), "kind": "deposit", "amount": "1e30", "method": "cash"},
+            "amount",
+        ),
+        (
+            {
+                "token": secrets.token_hex(16),
+                "kind": "charge",
+                "amount": "3",
+                "request_number": "1",
+            },
+            "kind",
+        ),
+        ({"token": secrets.token_hex(16), "kind": "refund", "amount": "3"}, "request_number"),
+        (
+            {
+                "token": secrets.token_hex(16),
+                "kind": "refund",
+                "amount": "3",
+                "request_number": "99999999999",
+            },
+            "request_number",
+        ),
+        ({"token": secrets.token_hex(16), "kind": "adjustment", "amount": "0"}, "amount"),
     ],
 )
 def test_bad_input_never_writes_and_never_fails(office, reader_a, data, field):
@@ -101,7 +139,10 @@ def test_bad_input_never_writes_and_never_fails(office, reader_a, data, field):
 
 def test_an_adjustment_may_take_money_off(office, reader_a):
     ledger_record(reader=reader_a, kind="deposit", amount="10", actor=None, method="cash")
-    office.post(record_url(reader_a), {"kind": "adjustment", "amount": "-2.50", "note": "x"})
+    office.post(
+        record_url(reader_a),
+        {"token": secrets.token_hex(16), "kind": "adjustment", "amount": "-2.50", "note": "x"},
+    )
     assert ledger_balance(reader_a) == Decimal("7.50")
 
 
@@ -222,11 +263,41 @@ def test_a_deposit_cannot_name_a_request_not_awaiting_payment_from_this_reader(
     others = IllRequestFactory(reader=reader_b, status="awaiting_payment")
     response = office.post(
         record_url(reader_a),
-        {"kind": "deposit", "amount": "5", "method": "cash", "request_number": others.number},
+        {
+            "token": secrets.token_hex(16),
+            "kind": "deposit",
+            "amount": "5",
+            "method": "cash",
+            "request_number": others.number,
+        },
         HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     assert "is not awaiting payment from this reader" in str(
         response.context["form"].errors["request_number"]
     )
+    assert not LedgerEntry.objects.exists()
+
+
+def test_the_same_form_sent_twice_records_the_money_once(office, reader_a):
+    form = office.get(record_url(reader_a)).context["form"]
+    token = form["token"].value()
+    data = {"token": token, "kind": "deposit", "amount": "50", "method": "cash"}
+    office.post(record_url(reader_a), data)
+    office.post(record_url(reader_a), data)
+    assert LedgerEntry.objects.count() == 1
+    assert ledger_balance(reader_a) == Decimal("50.00")
+    # The next form shown is a new one.
+    assert office.get(record_url(reader_a)).context["form"]["token"].value() != token
+
+
+def test_a_form_without_its_token_records_nothing_and_says_so(office, reader_a):
+    response = office.post(
+        record_url(reader_a),
+        {"kind": "deposit", "amount": "50", "method": "cash"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "The form was out of date" in response.content.decode()
+    assert 'value="50"' in response.content.decode()
     assert not LedgerEntry.objects.exists()
