@@ -70,3 +70,23 @@ def test_many_charges_and_deposits_at_once_keep_the_cache_equal_to_the_sum():
     delivered = IllRequest.objects.filter(status=Status.DELIVERED).count()
     assert ledger_balance(reader) == Decimal("103.00") - 30 * delivered
     assert delivered == 3
+
+
+def test_one_entry_form_sent_twice_at_once_records_the_money_once():
+    reader = ReaderFactory()
+    staff = StaffFactory()
+
+    def send():
+        return ledger_record(
+            reader=reader,
+            kind="deposit",
+            amount="50.00",
+            actor=staff,
+            method="cash",
+            token="a" * 32,
+        )
+
+    results = race(send, send)
+    assert results[0].pk == results[1].pk
+    assert LedgerEntry.objects.count() == 1
+    assert ledger_balance(reader) == Decimal("50.00")
