@@ -298,6 +298,9 @@ except ArithmeticError as exc:
 if URGENT_SURCHARGE < 0:
     raise ImproperlyConfigured("URGENT_SURCHARGE cannot be negative")
 REQUESTS_PER_PAGE = 20
+# A reader whose prepaid balance is below zero cannot submit requests until it is settled.
+BLOCK_REQUESTS_WHEN_OWING = env.bool("BLOCK_REQUESTS_WHEN_OWING", default=True)
+LEDGER_ENTRIES_PER_PAGE = 25
 
 LOGGING = {
     "version": 1,

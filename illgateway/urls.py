@@ -15,6 +15,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include("requests_app.urls")),
+    path("", include("accounts.urls")),
     path("", include("readers.urls")),
     path("accounts/email/", not_offered),
     path("accounts/password/set/", not_offered),

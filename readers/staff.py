@@ -23,6 +23,11 @@ PERMISSIONS = {
         "feeline": ["view", "add", "change", "delete"],
         "statuschange": ["view"],
     },
+    # The ledger is only ever added to: no change or delete, for anyone.
+    "accounts": {
+        "ledgerentry": ["view", "add"],
+        "account": ["view"],
+    },
 }
 
 

@@ -9,6 +9,5 @@ urlpatterns = [
     path("about/", views.page, {"slug": "about"}, name="about"),
     path("fees/", views.page, {"slug": "fees"}, name="fees"),
     path("profile/", views.profile, name="profile"),
-    path("account/", views.coming_soon, {"feature": "account"}, name="account"),
     path("legacy/", views.coming_soon, {"feature": "legacy"}, name="legacy_data"),
 ]

@@ -38,7 +38,6 @@ def page(request, slug):
 
 
 COMING_SOON = {
-    "account": _("Account"),
     "legacy": _("Legacy data"),
 }
 

@@ -107,20 +107,37 @@ class ReasonForm(CleanTextFormMixin, forms.Form):
     )
 
 
+class _MovedElsewhere(Exception):
+    """A bulk move that the lifecycle sent on to another status (awaiting payment)."""
+
+
 def _move_selected(modeladmin, request, queryset, target: Status, *, note: str = "") -> None:
+    def move(ill_request):
+        moved = request_transition(
+            ill_request=ill_request, to=target, actor=request.user, note=note
+        )
+        if moved.status != target:
+            raise _MovedElsewhere(_awaits_payment(moved))
+
     apply_to_each_row(
         modeladmin,
         request,
         queryset,
-        lambda ill_request: request_transition(
-            ill_request=ill_request, to=target, actor=request.user, note=note
-        ),
-        refused=TransitionError,
+        move,
+        refused=(TransitionError, _MovedElsewhere),
         done_message=_(
             "%(count)d request(s) moved to “%(status)s”; the readers are told by e-mail."
         ),
         status=target.label,
     )
+
+
+def _awaits_payment(ill_request: IllRequest) -> str:
+    # Delivering or lending charges the reader's balance; short of it, the request waits.
+    return gettext(
+        "Request %(number)s is now awaiting payment: the reader's balance does not cover its "
+        "total; the reader is told the amount by e-mail."
+    ) % {"number": ill_request.number}
 
 
 def _bulk_action(target: Status):
@@ -437,7 +454,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             )
         if request.method == "POST" and form.is_valid():
             try:
-                request_transition(
+                moved = request_transition(
                     ill_request=ill_request,
                     to=form.cleaned_data["to"],
                     actor=request.user,
@@ -449,15 +466,18 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             except TransitionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
             else:
-                self.message_user(
-                    request,
-                    _("Request %(number)s is now “%(status)s”; the reader is told by e-mail.")
-                    % {
-                        "number": ill_request.number,
-                        "status": Status(form.cleaned_data["to"]).label,
-                    },
-                    messages.SUCCESS,
-                )
+                if moved.status != form.cleaned_data["to"]:
+                    self.message_user(request, _awaits_payment(moved), messages.WARNING)
+                else:
+                    self.message_user(
+                        request,
+                        _("Request %(number)s is now “%(status)s”; the reader is told by e-mail.")
+                        % {
+                            "number": ill_request.number,
+                            "status": Status(form.cleaned_data["to"]).label,
+                        },
+                        messages.SUCCESS,
+                    )
                 return redirect(reverse("admin:requests_app_illrequest_change", args=[pk]))
         return TemplateResponse(
             request,

@@ -11,3 +11,10 @@ class RequestsAppConfig(AppConfig):
 
         # Text is stored without invisible characters, whatever path it comes by (core.text).
         clean_text_on_save(*self.get_models())
+
+        from accounts.dues import register_due_source
+
+        from .payments import RequestDues
+
+        # The ledger (below this app) asks here what a reader owes for requests.
+        register_due_source(RequestDues())

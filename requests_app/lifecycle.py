@@ -17,6 +17,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
+from accounts.ledger import InsufficientBalance, ledger_balance, ledger_charge
 from core.mail import send_to_reader
 from readers.services import notice_send
 
@@ -200,6 +201,11 @@ def request_transition_locked(
     """
     note = note.strip()
     _check(ill_request, to, details, note=note, visible=visible)
+    params = dict(params or {})
+    if to in CHARGED_WHEN_SUPPLIED:
+        to = _charge_or_await_payment(ill_request, to, actor=actor)
+    if to == S.AWAITING_PAYMENT:
+        params.update(_amounts_due(ill_request))
     from_status = ill_request.status
     ill_request.status = to
     fields = ["status", "updated_at"]
@@ -216,7 +222,6 @@ def request_transition_locked(
         ill_request.return_date = details.return_date
         fields.append("return_date")
     ill_request.save(update_fields=fields)
-    params = dict(params or {})
     if to in ENDS_UNSERVED and from_status in NOTHING_DONE_YET:
         waived = _drop_urgent_surcharge(ill_request)
         if waived:
@@ -233,6 +238,52 @@ def request_transition_locked(
     )
     request_tell_reader(ill_request, change=change)
     return ill_request
+
+
+# Supplying the document charges its total to the reader's prepaid balance (SPEC 4.5).
+CHARGED_WHEN_SUPPLIED = frozenset({S.DELIVERED, S.ON_LOAN})
+
+
+def _total_fee(ill_request: IllRequest) -> Decimal:
+    total = FeeLine.objects.filter(request=ill_request).aggregate(total=Sum("amount"))["total"]
+    return (total or Decimal("0")).quantize(CENT)
+
+
+def _charge_or_await_payment(ill_request: IllRequest, to: str, *, actor) -> str:
+    """Charge the request's total in this transaction and return `to`; short of balance, the
+    request awaits payment instead (or, already awaiting it, the change is refused)."""
+    try:
+        ledger_charge(
+            reader=ill_request.reader,
+            amount=_total_fee(ill_request),
+            actor=actor,
+            request_number=ill_request.number,
+            request_title=ill_request.article_title or ill_request.publication_title,
+        )
+    except InsufficientBalance as short:
+        if ill_request.status == S.AWAITING_PAYMENT:
+            raise TransitionError(
+                _(
+                    "Request %(number)s is not paid for yet: %(reason)s Record the reader's "
+                    "payment on their account first."
+                )
+                % {"number": ill_request.number, "reason": short},
+                field="to",
+            ) from None
+        return S.AWAITING_PAYMENT
+    return to
+
+
+def _amounts_due(ill_request: IllRequest) -> dict:
+    """What the reader reads in the history, notice and e-mail of awaiting payment (as text:
+    JSON has no decimals)."""
+    due = _total_fee(ill_request)
+    balance = ledger_balance(ill_request.reader)
+    return {
+        "payment_due": str(due),
+        "balance": str(balance),
+        "shortfall": str(max(due - balance, Decimal("0")).quantize(CENT)),
+    }
 
 
 def _drop_urgent_surcharge(ill_request: IllRequest) -> Decimal:
@@ -288,7 +339,9 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
         address=ill_request.contact_email,
     )
     if ill_request.status in NOTIFY_ON_BOARD and change.from_status != change.to_status:
-        shows_note = change.visible_to_reader and (change.note or change.event)
+        shows_note = (
+            change.visible_to_reader and (change.note or change.event)
+        ) or "payment_due" in change.params
         notice_send(
             reader=reader,
             title=NOTICE_TITLE,
@@ -298,6 +351,6 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
                 # Both written out when the notice is formatted, once in each language.
                 "status": Status(ill_request.status).label,
                 "title": ill_request.article_title or ill_request.publication_title,
-                "note": lazy(lambda: change.text if shows_note else "", str)(),
+                "note": lazy(lambda: change.reader_text if shows_note else "", str)(),
             },
         )

@@ -415,6 +415,11 @@ class Event(models.TextChoices):
 
 # Said after the event of a change that waived the urgent surcharge (params["surcharge_waived"]).
 SURCHARGE_WAIVED = _("The urgent surcharge of %(surcharge_waived)s yuan is not charged.")
+# Said when a request awaits payment (params["payment_due"], "balance", "shortfall").
+PAYMENT_DUE = _(
+    "Amount due: %(payment_due)s yuan. Your balance: %(balance)s yuan. Still to pay: "
+    "%(shortfall)s yuan. The fee schedule says how to pay."
+)
 
 
 class StatusChangeQuerySet(models.QuerySet):
@@ -497,6 +502,8 @@ class StatusChange(models.Model):
             parts.append(str(Event(self.event).label) % self.params)
         if "surcharge_waived" in self.params:
             parts.append(str(SURCHARGE_WAIVED) % self.params)
+        if "payment_due" in self.params:
+            parts.append(str(PAYMENT_DUE) % self.params)
         if self.note and with_note:
             parts.append(self.note)
         return parts

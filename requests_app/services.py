@@ -15,6 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
 from django.utils.translation import gettext as _
 
+from accounts.ledger import ledger_require_not_owing
 from core.mail import send_to_reader
 
 from .lifecycle import (
@@ -68,6 +69,7 @@ def request_submit(*, reader, data: dict, token: str) -> tuple[IllRequest, bool]
     existing = IllRequest.objects.filter(reader=reader, submission_token=token).first()
     if existing:
         return existing, False
+    ledger_require_not_owing(reader=reader)
     try:
         with transaction.atomic():
             number = request_next_number()

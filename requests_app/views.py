@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.ledger import LedgerError, ledger_owing
 from readers.decorators import confirmed_reader_required
 
 from . import services
@@ -48,6 +49,10 @@ def get_request_for_reader(request, number) -> IllRequest:
 
 
 def _render_form(request, form, *, duplicates=(), copied_from=None):
+    owing = ledger_owing(request.user.reader)
+    if owing is not None:
+        # BLOCK_REQUESTS_WHEN_OWING: say why, and where to settle, instead of the form.
+        return render(request, "accounts/owing.html", {"owing": owing}, status=403)
     return render(
         request,
         "requests_app/request_form.html",
@@ -80,9 +85,12 @@ def request_submit(request):
         )
         if duplicates:
             return _render_form(request, form, duplicates=duplicates)
-    ill_request, created = services.request_submit(
-        reader=reader, data=form.cleaned_data, token=token
-    )
+    try:
+        ill_request, created = services.request_submit(
+            reader=reader, data=form.cleaned_data, token=token
+        )
+    except LedgerError:
+        return _render_form(request, form)
     if created:
         messages.success(
             request,

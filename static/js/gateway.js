@@ -44,4 +44,11 @@
       });
     });
   });
+  // The receipt's print button (without this script the browser's own Print does it).
+  document.querySelectorAll("button[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      window.print();
+    });
+  });
 })();

@@ -3,7 +3,7 @@ from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
-NOT_BUILT_YET = ["account", "legacy_data"]
+NOT_BUILT_YET = ["legacy_data"]
 
 NAV_EN = [
     "Profile",

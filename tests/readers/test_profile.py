@@ -81,13 +81,22 @@ def test_staff_without_reader_profile_is_told(client_staff):
 
 
 def test_password_change_is_offered_to_password_accounts_only(client, reader_a):
+    # SPEC 5: 帐户管理 holds the password; a reader still waiting (no account page yet) finds
+    # it on the profile.
     client.force_login(reader_a.user)
+    assert "/accounts/password/change/" in client.get("/account/").content.decode()
+    assert "/accounts/password/change/" not in client.get("/profile/").content.decode()
+    waiting = PendingReaderFactory()
+    client.force_login(waiting.user)
     assert "/accounts/password/change/" in client.get("/profile/").content.decode()
     sso_reader = PendingReaderFactory()
     sso_reader.user.set_unusable_password()
     sso_reader.user.save()
     client.force_login(sso_reader.user)
     assert "/accounts/password/change/" not in client.get("/profile/").content.decode()
+    sso_reader.status = "confirmed"
+    sso_reader.save()
+    assert "/accounts/password/change/" not in client.get("/account/").content.decode()
 
 
 def test_password_change_works(client_a, reader_a, password):

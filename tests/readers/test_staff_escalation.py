@@ -248,6 +248,9 @@ OFFICE_PERMISSIONS = {
     "requests_app.change_feeline",
     "requests_app.delete_feeline",
     "requests_app.view_statuschange",
+    "accounts.view_ledgerentry",
+    "accounts.add_ledgerentry",
+    "accounts.view_account",
 }
 
 

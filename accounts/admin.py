@@ -1,0 +1,270 @@
+"""Staff's side of the prepaid ledger: entries are only added, through `accounts.ledger`.
+
+From a reader's admin page staff record deposits, payments, refunds and adjustments (a form that
+only creates entries) and open the reader's statement; the entries' list exports a date range
+as CSV for the finance office; the balances' list shows who owes money. Nothing here changes
+or deletes an entry.
+"""
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.adminbase import GatewayAdminMixin
+from readers.admin import ReaderAdmin
+from readers.models import Reader
+
+from .dues import due_proceed, dues_for
+from .ledger import LedgerError, ledger_balance, ledger_record
+from .ledger_forms import DateRangeForm, EntryForm
+from .models import Account, EntryKind, LedgerEntry
+from .statements import csv_response, write_finance_export
+
+
+class OwingFilter(admin.SimpleListFilter):
+    title = _("balance")
+    parameter_name = "owing"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Below 0 (owing)")), ("no", _("0 or more"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(balance__lt=0)
+        if self.value() == "no":
+            return queryset.filter(balance__gte=0)
+        return queryset
+
+
+class ReadOnlyMixin:
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Account)
+class AccountAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    """Each reader's balance; filter "below 0" for the readers who owe money."""
+
+    list_display = ["reader", "balance", "updated_at"]
+    list_filter = [OwingFilter]
+    search_fields = ["reader__name", "reader__user__username"]
+    list_select_related = ["reader__user"]
+    fields = ["reader", "balance", "updated_at"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
+    list_display = [
+        "number",
+        "at",
+        "reader",
+        "kind",
+        "amount",
+        "balance_after",
+        "method",
+        "request_number",
+        "actor",
+    ]
+    list_filter = ["kind", "method"]
+    date_hierarchy = "at"
+    search_fields = ["=number", "=request_number", "reader__name", "reader__user__username"]
+    list_select_related = ["reader__user", "actor"]
+    change_list_template = "admin/accounts/ledgerentry/change_list.html"
+    fields = [
+        "number",
+        "at",
+        "reader",
+        "kind",
+        "amount",
+        "balance_after",
+        "method",
+        "request_number",
+        "request_title",
+        "actor",
+        "note",
+    ]
+    readonly_fields = fields
+
+    def get_urls(self):
+        return [
+            path(
+                "record/<int:reader_pk>/",
+                self.admin_site.admin_view(self.record_view),
+                name="accounts_ledgerentry_record",
+            ),
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="accounts_ledgerentry_export",
+            ),
+            *super().get_urls(),
+        ]
+
+    def add_view(self, request, form_url="", extra_context=None):
+        # An entry belongs to a reader: it is recorded from the reader's page.
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        self.message_user(
+            request,
+            gettext("Open the reader and press “Record a payment or entry”."),
+            messages.INFO,
+        )
+        return redirect("admin:readers_reader_changelist")
+
+    def record_view(self, request, reader_pk):
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        reader = get_object_or_404(Reader.objects.select_related("user"), pk=reader_pk)
+        dues = dues_for(reader)
+        initial = {}
+        if request.method != "POST" and request.GET.get("request", "").isdigit():
+            number = int(request.GET["request"])
+            due = next((d for d in dues if d.request_number == number), None)
+            if due:
+                shortfall = max(due.amount - ledger_balance(reader), 0)
+                initial = {"kind": EntryKind.DEPOSIT, "request_number": number}
+                if shortfall:
+                    initial["amount"] = shortfall
+        form = EntryForm(request.POST or None, initial=initial)
+        if (
+            request.method == "POST"
+            and form.is_valid()
+            and self._record(request, reader, form, dues)
+        ):
+            return redirect(
+                reverse("admin:accounts_ledgerentry_changelist") + f"?reader__id__exact={reader.pk}"
+            )
+        return TemplateResponse(
+            request,
+            "admin/accounts/record_entry.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("Record a payment or entry for %(reader)s") % {"reader": reader},
+                "reader": reader,
+                "balance": ledger_balance(reader),
+                "dues": dues,
+                "form": form,
+            },
+        )
+
+    def _record(self, request, reader, form, dues) -> bool:
+        data = form.cleaned_data
+        number = data["request_number"]
+        due = next((d for d in dues if d.request_number == number), None)
+        if number and not due and data["kind"] != EntryKind.REFUND:
+            # A number on any other entry is the request it pays for: one of this reader's
+            # requests awaiting payment, never someone else's.
+            form.add_error(
+                "request_number",
+                gettext(
+                    "Request %(number)s is not awaiting payment from this reader: leave the "
+                    "number empty, or give it for a refund."
+                )
+                % {"number": number},
+            )
+            return False
+        title = due.title if due else ""
+        if number and not title:
+            title = (
+                LedgerEntry.objects.for_reader(reader)
+                .filter(request_number=number)
+                .exclude(request_title="")
+                .values_list("request_title", flat=True)
+                .first()
+                or ""
+            )
+        try:
+            entry = ledger_record(
+                reader=reader,
+                kind=data["kind"],
+                amount=data["amount"],
+                actor=request.user,
+                method=data["method"],
+                note=data["note"],
+                request_number=number,
+                request_title=title,
+                token=data["token"],
+            )
+        except LedgerError as exc:
+            field = {"request": "request_number"}.get(exc.field, exc.field)
+            form.add_error(field if field in form.fields else None, str(exc))
+            return False
+        self.message_user(
+            request,
+            gettext("Entry %(number)s recorded: %(kind)s %(amount)s yuan; balance %(balance)s.")
+            % {
+                "number": entry.number,
+                "kind": entry.get_kind_display(),
+                "amount": entry.amount,
+                "balance": entry.balance_after,
+            },
+            messages.SUCCESS,
+        )
+        # The money is recorded whatever becomes of the request: going on with it is a second
+        # step (and transaction) that may find it short, cancelled or already delivered.
+        if due and entry.kind == EntryKind.DEPOSIT:
+            done, said = due_proceed(reader=reader, request_number=number, actor=request.user)
+            self.message_user(request, said, messages.SUCCESS if done else messages.WARNING)
+        return True
+
+    def export_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = DateRangeForm(request.GET or None, require_both=True)
+        if form.is_bound and form.is_valid():
+            start, end = form.range
+            entries = (
+                LedgerEntry.objects.between(start, end)
+                .select_related("reader__user", "actor")
+                .order_by("at", "number")
+            )
+            response, writer = csv_response(f"ledger-{start.isoformat()}-{end.isoformat()}.csv")
+            write_finance_export(writer, entries.iterator())
+            return response
+        today = timezone.localdate()
+        if not form.is_bound:
+            form = DateRangeForm(
+                initial={"start": today.replace(day=1), "end": today}, require_both=True
+            )
+        return TemplateResponse(
+            request,
+            "admin/accounts/export.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": gettext("Export ledger entries as CSV"),
+                "form": form,
+            },
+        )
+
+
+# The reader's admin page gains the account: its balance, statement and entry form. Registered
+# from here, the app above readers (README "Architecture"), by extending readers' own admin.
+admin.site.unregister(Reader)
+
+
+@admin.register(Reader)
+class ReaderWithAccountAdmin(ReaderAdmin):
+    change_form_template = "admin/accounts/reader_change_form.html"
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {}
+        if object_id and str(object_id).isdigit():
+            extra = {
+                "ledger_balance": ledger_balance(int(object_id)),
+                "ledger_may_record": request.user.has_perm("accounts.add_ledgerentry"),
+                "ledger_may_view": request.user.has_perm("accounts.view_ledgerentry"),
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

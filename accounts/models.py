@@ -1,0 +1,198 @@
+"""The reader's prepaid account (帐户管理): an append-only ledger and its cached balance.
+
+A reader's balance is the sum of their ledger entries. Entries are only ever added, through
+`accounts.ledger` (the one writer); an entry is never changed or deleted — not by `save()`,
+not by a queryset's `update()`/`delete()`, not in the admin, and on PostgreSQL not by any SQL
+either (a trigger, migration 0003). A mistake is corrected with a reversing adjustment.
+
+The ledger sits below ILL requests (README, "Architecture"): an entry names the request it
+concerns by its number and title as they were when it was written, not by a foreign key.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+MONEY = {"max_digits": 10, "decimal_places": 2}
+
+
+class EntryKind(models.TextChoices):
+    DEPOSIT = "deposit", _("Deposit")
+    CHARGE = "charge", _("Charge")
+    REFUND = "refund", _("Refund")
+    ADJUSTMENT = "adjustment", _("Adjustment")
+    OPENING_BALANCE = "opening_balance", _("Opening balance")
+    DEBT_SETTLEMENT = "debt_settlement", _("Debt settlement")
+    TRANSFER_IN = "transfer_in", _("Transfer in")
+    TRANSFER_OUT = "transfer_out", _("Transfer out")
+
+
+# The sign of each kind's amount: money in, money out, or either (never zero).
+CREDIT_KINDS = frozenset(
+    {EntryKind.DEPOSIT, EntryKind.REFUND, EntryKind.DEBT_SETTLEMENT, EntryKind.TRANSFER_IN}
+)
+DEBIT_KINDS = frozenset({EntryKind.CHARGE, EntryKind.TRANSFER_OUT})
+EITHER_SIGN_KINDS = frozenset({EntryKind.ADJUSTMENT, EntryKind.OPENING_BALANCE})
+# Money the reader handed over: these say how it was paid, and the reader gets a receipt.
+PAYMENT_KINDS = frozenset({EntryKind.DEPOSIT, EntryKind.DEBT_SETTLEMENT})
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash at the desk")
+    CARD = "card", _("Card at the desk")
+    BANK_TRANSFER = "bank_transfer", _("Bank transfer")
+    OTHER = "other", _("Other")
+
+
+class AppendOnlyError(Exception):
+    """Someone tried to change or delete a ledger entry."""
+
+
+APPEND_ONLY_MESSAGE = (
+    "Ledger entries are never changed or deleted; correct a mistake with a reversing adjustment."
+)
+
+
+class LedgerEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+    def delete(self):
+        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+    def for_reader(self, reader):
+        return self.filter(reader=reader)
+
+    def between(self, start=None, end=None):
+        """Entries on the days from `start` to `end` (dates, both included, local time)."""
+        entries = self
+        if start:
+            entries = entries.filter(at__date__gte=start)
+        if end:
+            entries = entries.filter(at__date__lte=end)
+        return entries
+
+
+class LedgerEntry(models.Model):
+    """One movement of money on one reader's prepaid account."""
+
+    number = models.PositiveIntegerField(_("reference number"), unique=True, editable=False)
+    reader = models.ForeignKey(
+        "readers.Reader",
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        verbose_name=_("reader"),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
+    # Signed: money in is positive, money out negative (see the kinds' signs above).
+    amount = models.DecimalField(_("amount (yuan)"), **MONEY)
+    balance_after = models.DecimalField(_("balance after"), **MONEY)
+    method = models.CharField(
+        _("payment method"), max_length=20, choices=PaymentMethod.choices, blank=True
+    )
+    request_number = models.PositiveIntegerField(_("request number"), null=True, blank=True)
+    request_title = models.CharField(_("request title"), max_length=255, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        # Whoever wrote an entry stays on record: deactivate a staff account instead.
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    # One per entry form shown: a double click or a resent form records the money once.
+    submission_token = models.CharField(
+        max_length=64, null=True, blank=True, unique=True, editable=False
+    )
+
+    objects = LedgerEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ledger entry")
+        verbose_name_plural = _("ledger entries")
+        ordering = ["-at", "-number"]
+        indexes = [models.Index(fields=["reader", "at"], name="ledgerentry_reader_at")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=EntryKind.values), name="ledgerentry_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(method="") | Q(method__in=PaymentMethod.values),
+                name="ledgerentry_method_valid",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(kind__in=CREDIT_KINDS, amount__gt=0)
+                    | Q(kind__in=DEBIT_KINDS, amount__lt=0)
+                    | (Q(kind__in=EITHER_SIGN_KINDS) & ~Q(amount=0))
+                ),
+                name="ledgerentry_amount_sign",
+                violation_error_message=_(
+                    "Deposits, refunds, settlements and transfers in are above 0; charges and "
+                    "transfers out below 0; adjustments and opening balances are not 0."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=PAYMENT_KINDS) | ~Q(method=""),
+                name="ledgerentry_payment_has_method",
+                violation_error_message=_("Say how the reader paid."),
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=EntryKind.CHARGE) | Q(request_number__isnull=False),
+                name="ledgerentry_charge_has_request",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.number} {self.get_kind_display()} {self.amount}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+
+class Account(models.Model):
+    """A reader's balance as a row: the cache of their entries' sum, and the lock on them.
+
+    Every writer locks this row (`select_for_update`) before it reads the balance and adds an
+    entry, so two charges for one reader are served one after the other and never overdraw.
+    `manage.py check_ledger` proves that the cache and the sum agree.
+    """
+
+    reader = models.OneToOneField(
+        "readers.Reader",
+        on_delete=models.PROTECT,
+        related_name="ledger_account",
+        verbose_name=_("reader"),
+    )
+    balance = models.DecimalField(_("balance (yuan)"), default=0, **MONEY)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("balance")
+        verbose_name_plural = _("balances")
+        ordering = ["balance", "reader__name"]
+
+    def __str__(self):
+        return f"{self.reader}: {self.balance}"
+
+
+class LedgerCounter(models.Model):
+    """One row whose lock hands out the entries' reference numbers in order, without gaps."""
+
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("ledger reference counter")
+
+    def __str__(self):
+        return str(self.last)
