@@ -18,6 +18,7 @@ def snapshot():
         "requests_app.IllRequest",
         "requests_app.FeeLine",
         "requests_app.StatusChange",
+        "accounts.LedgerEntry",
     ):
         rows.append(serializers.serialize("json", apps.get_model(label).objects.order_by("pk")))
     return rows
@@ -44,6 +45,15 @@ def test_demo_data_creates_the_cast_and_a_second_run_changes_nothing(client):
     from requests_app.models import IllRequest
 
     assert IllRequest.objects.filter(reader__user__username="demo-reader").count() == 3
+    # The demo reader paid in first, so the delivered demo copy was charged, not held back.
+    from accounts.ledger import ledger_balance
+
+    delivered = IllRequest.objects.get(submission_token="demo-request-delivered-copy")
+    assert delivered.status == "delivered"
+    demo_reader = Reader.objects.get(user__username="demo-reader")
+    charged = sum(line.amount for line in delivered.fee_lines.all())
+    assert charged > 0
+    assert ledger_balance(demo_reader) == 100 - charged
     assert client.login(username="demo-reader", password="demo-password")
 
 

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from accounts.ledger import ledger_record
+from accounts.models import EntryKind, LedgerEntry, PaymentMethod
 from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
 from requests_app.forms import IllRequestForm, initial_from_reader
 from requests_app.lifecycle import request_transition
@@ -284,6 +286,21 @@ class Command(BaseCommand):
         )
         if new:
             created.append("personal notice for demo-reader")
+
+        # Money on the demo reader's prepaid account, so that delivering the demo requests
+        # charges it (without it they would wait for payment). Once: the token makes it so.
+        new = not LedgerEntry.objects.filter(submission_token="demo-deposit-1").exists()
+        ledger_record(
+            reader=demo_reader,
+            kind=EntryKind.DEPOSIT,
+            amount="100.00",
+            actor=staff,
+            method=PaymentMethod.CASH,
+            note="Demo deposit",
+            token="demo-deposit-1",
+        )
+        if new:
+            created.append("deposit for demo-reader")
 
         for spec in DEMO_REQUESTS:
             if IllRequest.objects.filter(submission_token=spec["token"]).exists():
