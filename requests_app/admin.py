@@ -83,7 +83,7 @@ class TransitionForm(CleanTextFormMixin, forms.Form):
     return_date = forms.DateField(
         label=_("Return date (for on loan)"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
 
     def __init__(self, *args, ill_request, **kwargs):
