@@ -268,6 +268,9 @@ def clean_account(row: dict) -> dict:
     if not username:
         raise RowError("missing username")
     password = _text(row["password"])
+    if password.startswith("PLAIN:"):
+        # A clear password is kept as typed, spaces at its end included.
+        password = row["password"].lstrip()
     if password and not PASSWORD_FORMAT.fullmatch(password):
         raise RowError("unknown password format")
     email = _text(row["email"]).lower()
