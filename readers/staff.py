@@ -18,6 +18,9 @@ PERMISSIONS = {
         "page": ["view", "add", "change"],
         "loginemailchange": ["view"],
     },
+    "accounts": {
+        "legacyaccount": ["view"],
+    },
     "requests_app": {
         "illrequest": ["view", "change"],
         "feeline": ["view", "add", "change", "delete"],
