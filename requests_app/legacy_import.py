@@ -26,8 +26,9 @@ from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 from accounts.hashers import wrap_legacy_password
 from accounts.legacy import LegacyAccount, LegacyStatus
@@ -183,7 +184,9 @@ def read_rows(path, encoding, columns, progress=None):
                 if progress:
                     progress(raw.done)
                 if record and any(cell.strip() for cell in record):
-                    if len(record) != len(header):
+                    if any("\x00" in cell for cell in record):
+                        yield line, RowError("NUL character in a field")
+                    elif len(record) != len(header):
                         yield (
                             line,
                             RowError(f"{len(record)} fields where the header has {len(header)}"),
@@ -510,7 +513,7 @@ class LegacyImport:
             summary.updated += len(change)
             if self.dry_run:
                 return
-            IllRequest.objects.bulk_create([request for request, _ in create])
+            bulk_insert([request for request, _ in create])
             if change:
                 IllRequest.objects.bulk_update(
                     [request for request, _ in change], REQUEST_UPDATE_FIELDS
@@ -520,17 +523,66 @@ class LegacyImport:
                 ).delete()
             numbers = [request.number for request, _ in create + change]
             pks = dict(IllRequest.objects.filter(number__in=numbers).values_list("number", "pk"))
-            FeeLine.objects.bulk_create(
-                FeeLine(
-                    request_id=pks[request.number],
-                    kind=FeeKind.OTHER,
-                    amount=fee,
-                    note=TOTAL_FEE_NOTE,
-                    created_at=request.submitted_at,
-                )
-                for request, fee in create + change
-                if fee > 0
+            bulk_insert(
+                [
+                    FeeLine(
+                        request_id=pks[request.number],
+                        kind=FeeKind.OTHER,
+                        amount=fee,
+                        note=TOTAL_FEE_NOTE,
+                        created_at=request.submitted_at,
+                    )
+                    for request, fee in create + change
+                    if fee > 0
+                ]
             )
+
+
+def bulk_insert(objects: list) -> None:
+    """Insert new rows of one model: `COPY` on PostgreSQL (several times faster than the
+    INSERT that Django's bulk_create builds field by field), bulk_create elsewhere.
+
+    Field values go in as the instances hold them (every default already applied); the
+    database still checks every constraint and fires every trigger.
+    """
+    if not objects:
+        return
+    model = type(objects[0])
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(objects)
+        return
+    now = timezone.now()
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    for f in fields:
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False):
+            for obj in objects:
+                setattr(obj, f.attname, now)
+    names = [f.attname for f in fields]
+    buffer = io.StringIO()
+    for obj in objects:
+        buffer.write("\t".join([_copy_text(getattr(obj, name)) for name in names]))
+        buffer.write("\n")
+    buffer.seek(0)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", buffer)
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    """A value in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 ACCOUNT_FIELDS = [name for name in ACCOUNT_COLUMNS if name != "user_id"]

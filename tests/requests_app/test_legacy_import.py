@@ -300,3 +300,15 @@ def test_an_unreadable_file_is_a_clear_error(tmp_path):
     (tmp_path / "accounts.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(CommandError, match="missing columns"):
         call_command("import_legacy", "--accounts", str(tmp_path / "accounts.csv"))
+
+
+def test_awkward_text_arrives_as_it_was(tmp_path):
+    generate(tmp_path, defects=False, requests=3)
+    path = tmp_path / "requests.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    awkward = 'Tab\there, back\\slash \\N, "quotes",\nnew line, 中文'
+    rows[1][4] = awkward
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    run_import(tmp_path)
+    assert IllRequest.objects.get(number=int(rows[1][0])).publication_title == awkward.strip()
