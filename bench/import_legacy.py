@@ -99,7 +99,14 @@ def main():
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_import")
     generator = next(p for p in GENERATOR_CANDIDATES if p.exists())
-    env = {**os.environ, "DATABASE_URL": url, "DEBUG": "true"}
+    # Production-like: DEBUG off (with DEBUG on Django keeps every query it runs).
+    env = {
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnop",
+        "ALLOWED_HOSTS": "localhost",
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+    }
     with tempfile.TemporaryDirectory() as directory:
         out = Path(directory)
         subprocess.run(
