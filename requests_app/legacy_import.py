@@ -461,10 +461,10 @@ class LegacyImport:
     def _write_requests(self, batch, summary):
         with transaction.atomic():
             owners = {
-                user_id: (pk, reader_id)
-                for user_id, pk, reader_id in LegacyAccount.objects.filter(
+                row[0]: row[1:]
+                for row in LegacyAccount.objects.filter(
                     user_id__in={clean["user_id"] for _, clean in batch}
-                ).values_list("user_id", "pk", "reader_id")
+                ).values_list("user_id", "pk", "reader_id", "name", "email", "phone")
             }
             stored = {
                 request.number: request
@@ -477,7 +477,7 @@ class LegacyImport:
                 user_id = clean.pop("user_id")
                 owner = owners.get(user_id)
                 if owner is None and self.dry_run and user_id in self.accepted_user_ids:
-                    owner = (None, None)
+                    owner = (None, None, "", "", "")
                 if owner is None:
                     summary.rejected += 1
                     summary.rejects.append((line, f"user_id {user_id} is no imported account"))
@@ -497,6 +497,10 @@ class LegacyImport:
                 values = clean | {
                     "legacy_account_id": owner[0],
                     "reader_id": owner[1],
+                    # Whom the office contacts about it: the old account's details.
+                    "contact_name": owner[2][:100],
+                    "contact_email": owner[3],
+                    "contact_phone": owner[4][:30],
                     "origin": Origin.LEGACY,
                     "title_key": normalize_title(
                         clean["article_title"] or clean["publication_title"]
@@ -590,4 +594,5 @@ REQUEST_UPDATE_FIELDS = [
     "legacy_account", "reader", "origin", "title_key", "legacy_fingerprint", "service_type",
     "document_type", "publication_title", "article_title", "author", "volume_issue", "year",
     "pages", "issn", "isbn", "submitted_at", "status", "return_date", "holding_library",
+    "contact_name", "contact_email", "contact_phone",
 ]  # fmt: skip

@@ -74,3 +74,15 @@ def test_an_old_request_opens_in_the_request_admin(office, imported):
     assert office.get(url).status_code == 200
     listing = office.get(reverse("admin:requests_app_illrequest_changelist")).content.decode()
     assert str(ill_request.number) in listing
+
+
+def test_staff_find_old_requests_by_the_old_username(office, imported):
+    ill_request = IllRequest.objects.filter(reader=None).first()
+    account = ill_request.legacy_account
+    assert ill_request.contact_email == account.email
+    listing = office.get(
+        reverse("admin:requests_app_illrequest_changelist"), {"q": account.username}
+    ).content.decode()
+    assert f">{ill_request.number}<" in listing
+    other = IllRequest.objects.exclude(legacy_account=account).first()
+    assert f">{other.number}<" not in listing
