@@ -14,7 +14,7 @@ DEV_ENV := DEBUG=true
 DEV_IDP_PORT ?= 8001
 OIDC_PROVIDERS ?= [{"id": "campus", "label": "统一认证 Campus login (development IdP)", "server_url": "http://127.0.0.1:$(DEV_IDP_PORT)", "client_id": "ill-gateway-dev", "secret": "dev-secret"}]
 
-.PHONY: run test install migrate lint format messages clean
+.PHONY: run test install migrate lint format messages clean bench-import
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && $(VENV)/bin/python tools/bootstrap_pip.py )
@@ -65,3 +65,8 @@ messages: install
 
 clean:
 	rm -rf $(VENV) var staticfiles
+
+# The legacy import's speed beside a bare PostgreSQL COPY (drops and re-creates bench_import).
+bench-import: install
+	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_import} \
+		$(VENV)/bin/python bench/import_legacy.py $(BENCH_ARGS)

@@ -268,3 +268,6 @@ class ReaderWithAccountAdmin(ReaderAdmin):
                 "ledger_may_view": request.user.has_perm("accounts.view_ledgerentry"),
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
+
+
+from . import legacy_admin  # noqa: E402, F401  (the old system's accounts)

@@ -196,3 +196,7 @@ class LedgerCounter(models.Model):
 
     def __str__(self):
         return str(self.last)
+
+
+# The old system's accounts (accounts/legacy.py), here so that Django finds the model.
+from .legacy import LegacyAccount  # noqa: E402, F401

@@ -141,6 +141,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Django's defaults first (the first one hashes new passwords), then the wrappers of the old ILL
+# system's passwords (accounts/hashers.py), which upgrade to the first on first use.
+LEGACY_PASSWORD_HASHERS = [
+    "accounts.hashers.LegacyPlainPasswordHasher",
+    "accounts.hashers.LegacyMD5PasswordHasher",
+    "accounts.hashers.LegacySHA1PasswordHasher",
+]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+    *LEGACY_PASSWORD_HASHERS,
+]
+# PBKDF2 iterations of the wrapped old passwords (accounts/hashers.py explains the number).
+LEGACY_PASSWORD_ITERATIONS = env.int("LEGACY_PASSWORD_ITERATIONS", default=100_000)
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
 

@@ -23,10 +23,12 @@ PERMISSIONS = {
         "feeline": ["view", "add", "change", "delete"],
         "statuschange": ["view"],
     },
-    # The ledger is only ever added to: no change or delete, for anyone.
     "accounts": {
+        # The ledger is only ever added to: no change or delete, for anyone.
         "ledgerentry": ["view", "add"],
         "account": ["view"],
+        # The old system's accounts, read only.
+        "legacyaccount": ["view"],
     },
 }
 

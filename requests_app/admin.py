@@ -341,6 +341,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "reader__name",
         "reader__user__username",
         "reader__email",
+        "legacy_account__username",
         "publication_title",
         "article_title",
         "=issn",
@@ -353,6 +354,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     readonly_fields = [
         "number",
         "reader",
+        "legacy_account",
         "status",
         "cancellation_requested",
         "quote",

@@ -332,6 +332,9 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
     written out in each, never stored in one.
     """
     reader = ill_request.reader
+    if reader is None:
+        # An old system's request whose account is not linked yet: nobody to tell.
+        return
     send_to_reader(
         reader,
         "request_status_changed",

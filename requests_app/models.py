@@ -137,6 +137,9 @@ REQUEST_FIELDS = [name for names in REQUEST_FIELD_GROUPS.values() for name in na
 
 class IllRequestQuerySet(models.QuerySet):
     def for_reader(self, reader):
+        # Never `reader=None`: that would be "IS NULL", every old request not linked yet.
+        if reader is None or reader.pk is None:
+            return self.none()
         return self.filter(reader=reader)
 
     def open(self):
@@ -185,7 +188,21 @@ class IllRequest(models.Model):
         on_delete=models.PROTECT,
         related_name="ill_requests",
         verbose_name=_("reader"),
+        # Empty only for an old system's request whose old account is not linked yet.
+        null=True,
+        blank=True,
     )
+    # The old system's account an imported request belonged to (SPEC 3, 7).
+    legacy_account = models.ForeignKey(
+        "accounts.LegacyAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ill_requests",
+        verbose_name=_("old system account"),
+    )
+    # The legacy import's digest of the exported row: a rerun rewrites only rows that changed.
+    legacy_fingerprint = models.CharField(max_length=64, blank=True, editable=False)
     status = models.CharField(
         _("status"), max_length=30, choices=Status.choices, default=Status.SUBMITTED
     )
@@ -303,6 +320,12 @@ class IllRequest(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["reader", "submission_token"], name="illrequest_one_per_submission"
+            ),
+            # A request belongs to a reader, or is an old one waiting for its account's link.
+            models.CheckConstraint(
+                condition=Q(reader__isnull=False)
+                | Q(origin="legacy", legacy_account__isnull=False),
+                name="illrequest_has_owner",
             ),
         ]
         indexes = [models.Index(fields=["reader", "status"], name="illrequest_reader_status")]

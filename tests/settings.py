@@ -9,7 +9,8 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 
 from illgateway.settings import *  # noqa: E402, F403
 
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *LEGACY_PASSWORD_HASHERS]  # noqa: F405
+LEGACY_PASSWORD_ITERATIONS = 1_000
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"

@@ -241,6 +241,7 @@ OFFICE_PERMISSIONS = {
     "readers.add_page",
     "readers.change_page",
     "readers.view_loginemailchange",
+    "accounts.view_legacyaccount",
     "requests_app.view_illrequest",
     "requests_app.change_illrequest",
     "requests_app.view_feeline",
@@ -335,6 +336,7 @@ OFFICE_PAGES = [
     "/admin/readers/notice/add/",
     "/admin/readers/page/",
     "/admin/requests_app/illrequest/",
+    "/admin/accounts/legacyaccount/",
 ]
 
 

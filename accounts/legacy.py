@@ -1,0 +1,99 @@
+"""Accounts of the old ILL system, as the legacy import brought them across (SPEC 3, 7).
+
+An old account is not a gateway login: the linking wizard lets its owner link it to their gateway
+reader once (`reader`, `linked_at`). Its password is never kept as the old system stored it: it is
+wrapped in a strong hasher (`accounts.hashers`) and checked with `check_legacy_password`.
+"""
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from readers.models import IdType, ReaderType
+
+MONEY = {"max_digits": 12, "decimal_places": 2}
+
+
+class LegacyStatus(models.TextChoices):
+    ACTIVE = "active", _("Active (正常)")
+    DISABLED = "disabled", _("Disabled (停用)")
+
+
+class LegacyAccount(models.Model):
+    """One row of the old system's accounts.csv, cleaned."""
+
+    user_id = models.PositiveIntegerField(_("old user ID"), unique=True)
+    username = models.CharField(_("old username"), max_length=150)
+    # A hash of one of `accounts.hashers`' formats, or "" (no usable password: staff link it).
+    password = models.CharField(_("password"), max_length=256, blank=True)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    id_type = models.CharField(_("ID type"), max_length=20, choices=IdType.choices, blank=True)
+    id_number = models.CharField(_("ID number"), max_length=50, blank=True, db_index=True)
+    reader_type = models.CharField(
+        _("reader type"), max_length=20, choices=ReaderType.choices, blank=True
+    )
+    institution = models.CharField(_("department or institution"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    address = models.TextField(_("postal address"), blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    # As imported; negative = debt (欠款). The opening-balance ledger entry is made from it
+    # once the prepaid ledger exists (see requests_app.legacy_import.opening_balance_hook).
+    balance = models.DecimalField(_("balance as imported"), **MONEY)
+    status = models.CharField(_("status"), max_length=10, choices=LegacyStatus.choices)
+    created_at = models.DateTimeField(_("created in the old system"))
+    last_login = models.DateTimeField(_("last login in the old system"), null=True, blank=True)
+    reader = models.ForeignKey(
+        "readers.Reader",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="legacy_accounts",
+        verbose_name=_("linked gateway reader"),
+    )
+    linked_at = models.DateTimeField(_("linked"), null=True, blank=True)
+    imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
+    # A keyed digest (HMAC with SECRET_KEY) of the row as exported, so a rerun of the import can
+    # tell an unchanged row without hashing its password again.
+    fingerprint = models.CharField(max_length=64, editable=False)
+
+    class Meta:
+        verbose_name = _("old system account")
+        verbose_name_plural = _("old system accounts")
+        ordering = ["user_id"]
+        constraints = [
+            # The old system compared usernames case-insensitively.
+            models.UniqueConstraint(Lower("username"), name="legacyaccount_username_ci_unique"),
+            models.CheckConstraint(
+                condition=Q(status__in=LegacyStatus.values), name="legacyaccount_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reader__isnull=True) | Q(linked_at__isnull=False),
+                name="legacyaccount_linked_has_time",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.username} ({self.name})"
+
+    @property
+    def has_usable_password(self) -> bool:
+        return bool(self.password)
+
+
+def check_legacy_password(legacy_account: LegacyAccount, raw_password: str) -> bool:
+    """Whether `raw_password` is the old account's password, in whichever old format it was.
+
+    On success a weaker stored hash (an imported wrapper) is upgraded to the default hasher.
+    An account without a usable password never matches.
+    """
+    if not legacy_account.password or not raw_password:
+        return False
+
+    def upgrade(raw):
+        legacy_account.password = make_password(raw)
+        legacy_account.save(update_fields=["password"])
+
+    return check_password(raw_password, legacy_account.password, setter=upgrade)

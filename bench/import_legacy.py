@@ -1,0 +1,139 @@
+#!/usr/bin/env python3
+"""How fast `import_legacy` is beside a bare PostgreSQL COPY of the same files (issue 11).
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench_import \\
+        .venv/bin/python bench/import_legacy.py --accounts 20000 --requests 100000
+
+Generates an export with ../shared/legacy/generate.py into a temporary directory, drops and
+re-creates the database of DATABASE_URL (it must be a scratch database: everything in it is
+lost), migrates it, then times for each file: the import (a subprocess of its own, whose peak
+resident memory is measured) and a bare `COPY … FROM STDIN (FORMAT csv)` of the same file into
+an unlogged table of text columns. Prints both rates side by side.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parents[1]
+GENERATOR_CANDIDATES = [ROOT.parent / "shared" / "legacy" / "generate.py"]
+GENERATOR_CANDIDATES.append(Path("/work/shared/legacy/generate.py"))
+
+
+def connect(url, dbname=None):
+    parts = urlparse(url)
+    return psycopg2.connect(
+        host=parts.hostname,
+        port=parts.port or 5432,
+        user=parts.username,
+        password=parts.password,
+        dbname=dbname or parts.path.lstrip("/"),
+    )
+
+
+def recreate(url):
+    name = urlparse(url).path.lstrip("/")
+    if not name.startswith("bench"):
+        sys.exit(f"refusing to drop {name!r}: the benchmark's database name starts with 'bench'")
+    admin = connect(url, "postgres")
+    admin.autocommit = True
+    with admin.cursor() as cursor:
+        cursor.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    admin.close()
+
+
+def rows_in(path):
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return sum(1 for _ in csv.reader(handle)) - 1
+
+
+def bare_copy(url, path):
+    with open(path, encoding="utf-8-sig") as handle:
+        columns = handle.readline().strip().split(",")
+    connection = connect(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_copy")
+        fields = ", ".join(f'"{c}" text' for c in columns)
+        cursor.execute(f"CREATE UNLOGGED TABLE bench_copy ({fields})")
+        started = time.perf_counter()
+        with open(path, "rb") as handle:
+            cursor.copy_expert(
+                "COPY bench_copy FROM STDIN WITH (FORMAT csv, HEADER true, ENCODING 'UTF8')",
+                handle,
+            )
+        elapsed = time.perf_counter() - started
+        cursor.execute("DROP TABLE bench_copy")
+    connection.close()
+    return elapsed
+
+
+def run_import(env, option, path):
+    command = [sys.executable, "manage.py", "import_legacy", option, str(path)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode:
+        sys.exit(result.stderr)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, the largest child's
+    summary = [line for line in result.stdout.splitlines() if "created" in line]
+    return elapsed, max(peak, before), summary[-1]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--accounts", type=int, default=20_000)
+    parser.add_argument("--requests", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/bench_import")
+    generator = next(p for p in GENERATOR_CANDIDATES if p.exists())
+    # Production-like: DEBUG off (with DEBUG on Django keeps every query it runs).
+    env = {
+        "SECRET_KEY": "bench-only-secret-key-0123456789-abcdefghijklmnop",
+        "ALLOWED_HOSTS": "localhost",
+        **os.environ,
+        "DATABASE_URL": url,
+        "DEBUG": "false",
+    }
+    with tempfile.TemporaryDirectory() as directory:
+        out = Path(directory)
+        subprocess.run(
+            [sys.executable, str(generator), "--out", str(out), "--accounts", str(args.accounts),
+             "--requests", str(args.requests), "--seed", str(args.seed)],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        recreate(url)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True
+        )
+        iterations = os.environ.get("LEGACY_PASSWORD_ITERATIONS", "100000 (default)")
+        print(f"PostgreSQL {url}; PBKDF2 iterations of wrapped old passwords: {iterations}")
+        print(f"{'file':10} {'rows':>8} {'import s':>9} {'rows/s':>9} {'COPY s':>8} "
+              f"{'COPY rows/s':>12} {'ratio':>6} {'peak MB':>8}")  # fmt: skip
+        for option, name in (("--accounts", "accounts"), ("--requests", "requests")):
+            path = out / f"{name}.csv"
+            count = rows_in(path)
+            elapsed, peak_kib, summary = run_import(env, option, path)
+            copy_elapsed = bare_copy(url, path)
+            rate, copy_rate = count / elapsed, count / copy_elapsed
+            print(
+                f"{name:10} {count:>8} {elapsed:>9.1f} {rate:>9.0f} {copy_elapsed:>8.2f} "
+                f"{copy_rate:>12.0f} {rate / copy_rate:>6.3f} {peak_kib / 1024:>8.0f}"
+            )
+            print(f"           {summary}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,314 @@
+"""`manage.py import_legacy` with exports written by ../shared/legacy/generate.py (FORMAT.md)."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, transaction
+from django.db.models import Count, Max, Sum
+from django.urls import reverse
+
+from accounts.legacy import LegacyAccount
+from requests_app.lifecycle import request_transition
+from requests_app.models import FeeLine, IllRequest, Origin, Status
+from requests_app.services import request_next_number
+from tests.factories import IllRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+GENERATOR = Path(__file__).resolve().parents[3] / "shared" / "legacy" / "generate.py"
+if not GENERATOR.exists():  # the repository checked out on its own
+    GENERATOR = Path("/work/shared/legacy/generate.py")
+
+
+def generate(out, *, accounts=60, requests=300, encoding="utf-8-sig", seed=7, defects=True):
+    args = [sys.executable, str(GENERATOR), "--out", str(out), "--accounts", str(accounts)]
+    args += ["--requests", str(requests), "--seed", str(seed), "--encoding", encoding]
+    if defects:
+        args.append("--defects")
+    subprocess.run(args, check=True, capture_output=True)
+    return json.loads((out / "expected.json").read_text())
+
+
+def run_import(out, *extra):
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command(
+        "import_legacy",
+        "--accounts",
+        str(out / "accounts.csv"),
+        "--requests",
+        str(out / "requests.csv"),
+        *extra,
+        stdout=stdout,
+        stderr=stderr,
+    )
+    return stdout.getvalue()
+
+
+def summary_line(output, key):
+    return next(line for line in output.splitlines() if line.startswith(f"{key}: created"))
+
+
+def snapshot():
+    accounts = list(LegacyAccount.objects.order_by("user_id").values())
+    requests = list(IllRequest.objects.order_by("number").values())
+    fees = list(FeeLine.objects.order_by("pk").values())
+    return accounts, requests, fees
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
+def test_a_dirty_export_ends_as_expected_json_says(tmp_path, encoding):
+    expected = generate(tmp_path, encoding=encoding)
+    rejects = tmp_path / "rejects.csv"
+    output = run_import(tmp_path, "--rejects", str(rejects))
+
+    assert f"({encoding})" in output  # detected, not given
+    assert LegacyAccount.objects.count() == expected["accounts"]["accepted"]
+    legacy = IllRequest.objects.filter(origin=Origin.LEGACY)
+    assert legacy.count() == expected["requests"]["accepted"]
+    balances = LegacyAccount.objects.filter(balance__gt=0).aggregate(s=Sum("balance"))["s"]
+    debts = LegacyAccount.objects.filter(balance__lt=0).aggregate(s=Sum("balance"))["s"]
+    assert balances == Decimal(expected["sum_positive_balances"])
+    assert -debts == Decimal(expected["sum_debts"])
+    several = (
+        LegacyAccount.objects.values("id_type", "id_number")
+        .annotate(n=Count("pk"))
+        .filter(n__gt=1)
+        .count()
+    )
+    assert several == expected["persons_with_several_accounts"]
+    assert legacy.aggregate(m=Max("number"))["m"] == expected["highest_request_no"]
+
+    accounts = expected["accounts"]
+    requests = expected["requests"]
+    assert summary_line(output, "accounts") == (
+        f"accounts: created {accounts['accepted']}, updated 0, unchanged 0, "
+        f"rejected {accounts['rejected']}"
+    )
+    assert summary_line(output, "requests") == (
+        f"requests: created {requests['accepted']}, updated 0, unchanged 0, "
+        f"rejected {requests['rejected']}"
+    )
+    with open(rejects, encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    reasons = {(row["file"], row["reason"].split(" ")[0]) for row in rows}
+    assert len(rows) == accounts["rejected"] + requests["rejected"]
+    assert reasons == {
+        ("accounts.csv", "duplicate"),
+        ("accounts.csv", "username"),
+        ("accounts.csv", "missing"),
+        ("accounts.csv", "malformed"),
+        ("requests.csv", "duplicate"),
+        ("requests.csv", "user_id"),
+        ("requests.csv", "unknown"),
+    }
+    # Each named line is the rejected row in the file.
+    text = (tmp_path / "accounts.csv").read_text(encoding=encoding).splitlines()
+    for row in rows:
+        if row["reason"] == "missing username":
+            assert "无用户名" in text[int(row["line"]) - 1]
+        if row["reason"].startswith("malformed created_at"):
+            assert "2010-13-45" in text[int(row["line"]) - 1]
+
+
+def test_cleaned_rows_are_accepted_clean(tmp_path):
+    generate(tmp_path, accounts=200, requests=10)
+    with open(tmp_path / "accounts.csv", encoding="utf-8-sig", newline="") as handle:
+        dirty = [row for row in csv.DictReader(handle) if row["balance"].startswith("¥")]
+    assert dirty, "the generator wrote no row to clean"
+    run_import(tmp_path)
+    for row in dirty:
+        account = LegacyAccount.objects.get(user_id=row["user_id"])
+        assert account.username == row["username"].strip()
+        assert account.email == row["email"].lower()
+        assert account.balance == Decimal(row["balance"].lstrip("¥"))
+        assert account.id_number.isascii() and account.phone.isascii()
+        assert " " not in account.phone
+        assert "\n" in account.address
+
+
+def test_running_it_again_changes_nothing(tmp_path):
+    expected = generate(tmp_path)
+    run_import(tmp_path)
+    before = snapshot()
+    output = run_import(tmp_path)
+    assert snapshot() == before
+    assert summary_line(output, "accounts") == (
+        f"accounts: created 0, updated 0, unchanged {expected['accounts']['accepted']}, "
+        f"rejected {expected['accounts']['rejected']}"
+    )
+    assert summary_line(output, "requests") == (
+        f"requests: created 0, updated 0, unchanged {expected['requests']['accepted']}, "
+        f"rejected {expected['requests']['rejected']}"
+    )
+
+
+def test_a_dry_run_counts_and_writes_nothing(tmp_path):
+    expected = generate(tmp_path)
+    output = run_import(tmp_path, "--dry-run")
+    assert LegacyAccount.objects.count() == 0
+    assert IllRequest.objects.count() == 0
+    assert summary_line(output, "requests").startswith(
+        f"requests: created {expected['requests']['accepted']}, updated 0"
+    )
+
+
+def test_a_row_changed_in_a_new_export_is_updated_alone(tmp_path):
+    generate(tmp_path, defects=False)
+    run_import(tmp_path)
+    path = tmp_path / "requests.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    rows[1][13] = "无法满足"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    output = run_import(tmp_path)
+    assert "requests: created 0, updated 1, unchanged 299, rejected 0" in output
+    assert IllRequest.objects.get(number=int(rows[1][0])).status == Status.UNFILLED
+
+
+def _refuse_number(number):
+    """A trigger: the database itself refuses to store request `number`."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_legacy() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.number = {number} THEN RAISE EXCEPTION 'refused'; END IF; "
+                "RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_legacy BEFORE INSERT ON requests_app_illrequest "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_legacy()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_legacy BEFORE INSERT ON requests_app_illrequest "
+                f"WHEN NEW.number = {number} BEGIN SELECT RAISE(ABORT, 'refused'); END"
+            )
+
+
+def _allow_again():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER refuse_legacy ON requests_app_illrequest"
+            if connection.vendor == "postgresql"
+            else "DROP TRIGGER refuse_legacy"
+        )
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP FUNCTION refuse_legacy()")
+
+
+def test_a_failure_mid_way_leaves_whole_batches_and_a_rerun_completes(tmp_path):
+    expected = generate(tmp_path, defects=False)
+    rows = list(csv.reader((tmp_path / "requests.csv").open(encoding="utf-8-sig", newline="")))
+    numbers = [int(row[0]) for row in rows[1:]]
+    _refuse_number(numbers[130])  # in the third batch of 50
+
+    with pytest.raises(Exception, match="refused"):
+        run_import(tmp_path, "--batch-size", "50")
+    stored = set(IllRequest.objects.values_list("number", flat=True))
+    assert stored == set(numbers[:100])  # two whole batches, nothing of the third
+    assert FeeLine.objects.filter(request__number__gte=numbers[100]).count() == 0
+
+    _allow_again()
+    output = run_import(tmp_path, "--batch-size", "50")
+    assert "requests: created 200, updated 0, unchanged 100, rejected 0" in output
+    assert IllRequest.objects.count() == expected["requests"]["accepted"]
+
+
+def test_old_requests_keep_numbers_statuses_fees_and_dates(tmp_path):
+    expected = generate(tmp_path, defects=False)
+    run_import(tmp_path)
+    with open(tmp_path / "requests.csv", encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    mapping = {
+        "用户申请尚未处理": "submitted",
+        "处理中": "in_process",
+        "已传递": "delivered",
+        "已借出": "on_loan",
+        "已归还": "returned",
+        "无法满足": "unfilled",
+        "已取消": "cancelled",
+        "读者取消": "cancelled",
+        "已过期": "expired",
+    }
+    stored = {r.number: r for r in IllRequest.objects.with_total_fee()}
+    for row in rows:
+        ill_request = stored[int(row["request_no"])]
+        want = mapping.get(row["status"]) or (
+            "returned" if row["service"] == "借调" else "delivered"
+        )
+        assert ill_request.status == want
+        assert ill_request.origin == Origin.LEGACY
+        assert ill_request.total_fee == Decimal(row["total_fee"])
+        assert ill_request.reader is None
+        assert ill_request.legacy_account.user_id == int(row["user_id"])
+        local = ill_request.submitted_at.astimezone(ZoneInfo("Asia/Shanghai"))
+        assert local.strftime("%Y-%m-%d %H:%M:%S") == row["submitted_at"]
+    # New numbers continue above the old ones.
+    with transaction.atomic():
+        assert request_next_number() == expected["highest_request_no"] + 1
+
+
+def test_staff_move_an_open_old_request_on(tmp_path, staff, mailoutbox):
+    generate(tmp_path, defects=False)
+    run_import(tmp_path)
+    ill_request = IllRequest.objects.filter(status=Status.IN_PROCESS).first()
+    request_transition(ill_request=ill_request, to=Status.UNFILLED, actor=staff, note="gone")
+    ill_request.refresh_from_db()
+    assert ill_request.status == Status.UNFILLED
+    assert mailoutbox == []  # nobody to tell until the old account is linked
+
+
+def test_no_reader_sees_old_requests_not_linked_to_them(tmp_path, reader_a, client_a):
+    generate(tmp_path, defects=False, requests=20)
+    run_import(tmp_path)
+    own = IllRequestFactory(reader=reader_a)
+    assert list(IllRequest.objects.for_reader(reader_a)) == [own]
+    assert not IllRequest.objects.for_reader(None).exists()
+    old = IllRequest.objects.filter(origin=Origin.LEGACY).first()
+    assert client_a.get(reverse("request_detail", args=[old.number])).status_code == 404
+    listing = client_a.get(reverse("request_list")).content.decode()
+    assert str(old.number) not in listing
+
+
+def test_an_old_request_without_owner_is_refused_by_the_database(reader_a):
+    from django.db import IntegrityError
+
+    ill_request = IllRequestFactory(reader=reader_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        IllRequest.objects.filter(pk=ill_request.pk).update(reader=None)
+
+
+def test_a_gateway_number_in_the_export_is_rejected_not_overwritten(tmp_path, reader_a):
+    generate(tmp_path, defects=False, requests=5)
+    rows = list(csv.reader((tmp_path / "requests.csv").open(encoding="utf-8-sig", newline="")))
+    taken = IllRequestFactory(reader=reader_a, number=int(rows[1][0]))
+    output = run_import(tmp_path)
+    assert "requests: created 4, updated 0, unchanged 0, rejected 1" in output
+    taken.refresh_from_db()
+    assert taken.origin == Origin.GATEWAY and taken.reader == reader_a
+
+
+def test_an_unreadable_file_is_a_clear_error(tmp_path):
+    (tmp_path / "accounts.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="missing columns"):
+        call_command("import_legacy", "--accounts", str(tmp_path / "accounts.csv"))
+
+
+def test_awkward_text_arrives_as_it_was(tmp_path):
+    generate(tmp_path, defects=False, requests=3)
+    path = tmp_path / "requests.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    awkward = 'Tab\there, back\\slash \\N, "quotes",\nnew line, 中文'
+    rows[1][4] = awkward
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    run_import(tmp_path)
+    assert IllRequest.objects.get(number=int(rows[1][0])).publication_title == awkward.strip()
