@@ -51,6 +51,11 @@ class StatusChangeInline(admin.TabularInline):
         # The system's words in the staff member's language, then the note as typed.
         return obj.text
 
+    def get_queryset(self, request):
+        # Each row shows its actor and is headed by `StatusChange.__str__`, which names the
+        # request: both come with the rows, so the page's queries do not grow with its history.
+        return super().get_queryset(request).select_related("actor", "request")
+
     def has_add_permission(self, request, obj=None):
         return False
 
