@@ -28,6 +28,10 @@ PERMISSIONS = {
         "ledgerentry": ["view", "add"],
         "account": ["view"],
     },
+    # The audit trail (django-auditlog) is read, never written or removed, by anyone.
+    "auditlog": {
+        "logentry": ["view"],
+    },
 }
 
 

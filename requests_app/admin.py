@@ -7,9 +7,10 @@ from the transition page of a request or from the bulk actions of the list.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db.models import BLANK_CHOICE_DASH
+from django.db.models import BLANK_CHOICE_DASH, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -370,6 +371,14 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     form = IllRequestAdminForm
     actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
     change_form_template = "admin/requests_app/illrequest/change_form.html"
+
+    def audit_related(self, obj):
+        # The fee lines' changes belong on the request's history page (FeeLine's audit entries
+        # carry the request, see FeeLine.get_additional_data).
+        return Q(
+            content_type=ContentType.objects.get_for_model(FeeLine),
+            additional_data__request_id=obj.pk,
+        )
 
     def has_add_permission(self, request):
         # Requests come from readers (and from the legacy import), not from the back office.

@@ -393,6 +393,11 @@ class FeeLine(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} {self.amount}"
 
+    def get_additional_data(self):
+        # Read by django-auditlog into each entry: the request's page lists its fee lines'
+        # changes, deleted lines too.
+        return {"request_id": self.request_id}
+
 
 class Event(models.TextChoices):
     """What the gateway itself writes in a request's history.

@@ -251,6 +251,7 @@ OFFICE_PERMISSIONS = {
     "accounts.view_ledgerentry",
     "accounts.add_ledgerentry",
     "accounts.view_account",
+    "auditlog.view_logentry",
 }
 
 
