@@ -17,6 +17,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.adminbase import GatewayAdminMixin
+from requests_app.dashboard import dashboard
 
 
 class TrackedModelFilter(admin.SimpleListFilter):
@@ -66,3 +67,17 @@ class GatewayLogEntryAdmin(GatewayAdminMixin, LogEntryAdmin):
             return ""
         fields = ", ".join(str(name) for name in obj.changes_display_dict)
         return format_html("{}", fields[:150])
+
+
+# --- The dashboard: the admin's index page --------------------------------------------------
+
+_stock_index = admin.site.index
+
+
+def dashboard_index(request, extra_context=None):
+    """Django's index (the apps and models the user may open) with the office's queues on top."""
+    return _stock_index(request, {"dashboard": dashboard(request.user), **(extra_context or {})})
+
+
+admin.site.index = dashboard_index
+admin.site.index_template = "admin/dashboard_index.html"

@@ -30,6 +30,7 @@ from .lifecycle import (
 )
 from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
+from .statuses import OPEN_STATUSES
 
 
 class FeeLineInline(admin.TabularInline):
@@ -322,6 +323,21 @@ class IllRequestAdminForm(CleanTextModelForm):
         return changes
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """Open requests whose valid-until date has passed (the dashboard links here)."""
+
+    title = _("valid until")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Passed, still open"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status__in=OPEN_STATUSES, valid_until__lt=timezone.localdate())
+        return queryset
+
+
 @admin.register(IllRequest)
 class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -341,6 +357,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "document_type",
         "urgency",
         "origin",
+        OverdueFilter,
     ]
     search_fields = [
         "=number",
