@@ -7,6 +7,7 @@ from the transition page of a request or from the bulk actions of the list.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -22,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
+from .export import export_response
 from .lifecycle import (
     NEEDS_REASON,
     TransitionError,
@@ -323,6 +325,14 @@ class IllRequestAdminForm(CleanTextModelForm):
         return changes
 
 
+def _no_page(changelist, request):
+    # The export reads the changelist's filtered queryset, never its page or its counts.
+    changelist.result_count = changelist.full_result_count = None
+    changelist.result_list = []
+    changelist.can_show_all = changelist.multi_page = False
+    changelist.show_full_result_count = False
+
+
 class OverdueFilter(admin.SimpleListFilter):
     """Open requests whose valid-until date has passed (the dashboard links here)."""
 
@@ -388,6 +398,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     form = IllRequestAdminForm
     actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
     change_form_template = "admin/requests_app/illrequest/change_form.html"
+    change_list_template = "admin/requests_app/illrequest/change_list.html"
 
     def audit_related(self, obj):
         # The fee lines' changes belong on the request's history page (FeeLine's audit entries
@@ -438,9 +449,31 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         if fields:
             obj.save(update_fields=[*fields, "updated_at"])
 
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        if getattr(request, "csv_export", False):
+            return type("ExportChangeList", (changelist,), {"get_results": _no_page})
+        return changelist
+
+    def export_view(self, request):
+        """The changelist's rows as CSV: the same filters, search and order, every page."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        request.csv_export = True
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect(reverse("admin:requests_app_illrequest_changelist") + "?e=1")
+        return export_response(changelist.queryset)
+
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
             path(
                 "<int:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),
