@@ -7,7 +7,12 @@ import string
 
 from allauth.account.adapter import get_adapter
 from auditlog.middleware import AuditlogMiddleware
-from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -138,7 +143,9 @@ class AuditActorMiddleware(AuditlogMiddleware):
     def _get_remote_addr(request):
         try:
             return get_adapter(request).get_client_ip(request)
-        except PermissionDenied:  # no address at all (a test client without REMOTE_ADDR)
+        # No address at all, or fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT (a
+        # request that did not come through the proxy): the change is recorded without one.
+        except (PermissionDenied, ImproperlyConfigured):
             return None
 
     @staticmethod

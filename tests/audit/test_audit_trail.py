@@ -175,6 +175,29 @@ def test_a_forged_x_forwarded_for_is_not_recorded_as_the_address(office):
     assert entries_for(Reader, reader.pk).last().remote_addr == "10.1.2.3"
 
 
+def test_behind_a_proxy_the_address_is_the_one_the_proxy_appended(office, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1
+    reader = ReaderFactory()
+    office.post(
+        f"/admin/readers/reader/{reader.pk}/change/",
+        admin_form(reader, phone="021-55556666"),
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7",
+        REMOTE_ADDR="10.0.0.1",
+    )
+    assert entries_for(Reader, reader.pk).last().remote_addr == "203.0.113.7"
+    # Two proxies expected but one entry: the change is still recorded (no address), no 500.
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    response = office.post(
+        f"/admin/readers/reader/{reader.pk}/change/",
+        admin_form(reader, phone="021-55557777"),
+        HTTP_X_FORWARDED_FOR="6.6.6.6",
+    )
+    assert response.status_code == 302
+    last = entries_for(Reader, reader.pk).last()
+    assert last.changes_dict["phone"][1] == "021-55557777"
+    assert last.remote_addr is None
+
+
 @pytest.mark.parametrize("who", ["office", "superuser"])
 def test_nobody_edits_or_deletes_an_entry_in_the_admin(client, office_member, who):
     reader = ReaderFactory()
