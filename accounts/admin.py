@@ -7,7 +7,9 @@ or deletes an entry.
 """
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -258,6 +260,13 @@ admin.site.unregister(Reader)
 @admin.register(Reader)
 class ReaderWithAccountAdmin(ReaderAdmin):
     change_form_template = "admin/accounts/reader_change_form.html"
+
+    def audit_related(self, obj):
+        # The reader's ledger entries (append-only: their creation) are on the reader's history.
+        return Q(
+            content_type=ContentType.objects.get_for_model(LedgerEntry),
+            object_id__in=LedgerEntry.objects.filter(reader=obj).values("pk"),
+        )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {}

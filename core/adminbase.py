@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
+from .audit import AuditHistoryMixin
 from .forms import CleanTextModelForm
 
 
@@ -26,8 +27,11 @@ class RobustChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
-class GatewayAdminMixin:
-    """Put before admin.ModelAdmin (or an inline class) in every admin of the gateway."""
+class GatewayAdminMixin(AuditHistoryMixin):
+    """Put before admin.ModelAdmin (or an inline class) in every admin of the gateway.
+
+    Its "History" page is the object's audit trail (core.audit).
+    """
 
     # Text typed in the admin loses invisible characters (core.text), as in the reader's forms.
     form = CleanTextModelForm

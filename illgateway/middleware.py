@@ -5,7 +5,14 @@ import codecs
 import functools
 import string
 
-from django.core.exceptions import BadRequest, SuspiciousOperation
+from allauth.account.adapter import get_adapter
+from auditlog.middleware import AuditlogMiddleware
+from django.core.exceptions import (
+    BadRequest,
+    ImproperlyConfigured,
+    PermissionDenied,
+    SuspiciousOperation,
+)
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
@@ -121,3 +128,26 @@ class NoStoreForSignedInMiddleware:
         if user is not None and user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class AuditActorMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware (the signed-in user is the actor of every change logged),
+    with the client's address read as the login throttle reads it.
+
+    auditlog takes the first entry of X-Forwarded-For, which any client writes itself; the
+    gateway trusts that header only as far as TRUSTED_PROXY_COUNT / TRUSTED_CLIENT_IP_HEADER say
+    (allauth's client-address rule), and never a client's X-Forwarded-Port.
+    """
+
+    @staticmethod
+    def _get_remote_addr(request):
+        try:
+            return get_adapter(request).get_client_ip(request)
+        # No address at all, or fewer X-Forwarded-For entries than TRUSTED_PROXY_COUNT (a
+        # request that did not come through the proxy): the change is recorded without one.
+        except (PermissionDenied, ImproperlyConfigured):
+            return None
+
+    @staticmethod
+    def _get_remote_port(request):
+        return None

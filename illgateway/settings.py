@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    "auditlog",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
@@ -77,6 +78,8 @@ INSTALLED_APPS = [
     "accounts",
     "readers",
     "requests_app",
+    # Last: the admin site's parts that belong to no one app (illgateway/admin.py).
+    "illgateway",
 ]
 
 MIDDLEWARE = [
@@ -93,6 +96,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: the audit trail records the signed-in user as the actor.
+    "illgateway.middleware.AuditActorMiddleware",
     "illgateway.middleware.MethodNotAllowedPageMiddleware",
 ]
 
@@ -181,6 +186,26 @@ ACCOUNT_RATE_LIMITS = {
 # names a header the proxy sets to the client's address (X-Real-IP), where it overwrites it.
 ALLAUTH_TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = env.str("TRUSTED_CLIENT_IP_HEADER", default="") or None
+
+# The audit trail (django-auditlog): every change to what staff edit, who made it and from
+# where. The address is the client's as the login throttle reads it (see AuditActorMiddleware),
+# never the first entry of an X-Forwarded-For a client can write itself.
+# No tracked model holds a password; a model that comes to be tracked and has one must list it
+# in its exclude_fields (auditlog's global AUDITLOG_EXCLUDE_TRACKING_FIELDS needs every model
+# tracked).
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {"model": "readers.Reader"},
+    {"model": "readers.Notice"},
+    {"model": "readers.Page", "exclude_fields": ["updated_at"]},
+    {
+        "model": "requests_app.IllRequest",
+        "exclude_fields": ["title_key", "submission_token", "updated_at"],
+    },
+    {"model": "requests_app.FeeLine"},
+    {"model": "accounts.LedgerEntry"},
+)
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+
 ACCOUNT_FORMS = {
     "signup": "accounts.forms.OffCampusSignupForm",
     "reset_password": "accounts.forms.PasswordResetForm",

@@ -215,11 +215,12 @@ class RegistrationToConfirmAdmin(ReaderAdmin):
     """The queue: only registrations still waiting, oldest first."""
 
     list_filter = ["reader_type"]
+    # The changelist orders by the admin's `ordering` (else the model's, newest first), whatever
+    # order the queryset had: the queue's own order must be said here.
+    ordering = ["created_at", "pk"]
 
     def get_queryset(self, request):
-        return (
-            super().get_queryset(request).filter(status=ReaderStatus.PENDING).order_by("created_at")
-        )
+        return super().get_queryset(request).filter(status=ReaderStatus.PENDING)
 
     def has_add_permission(self, request):
         return False

@@ -30,6 +30,10 @@ PERMISSIONS = {
         # The old system's accounts, read only.
         "legacyaccount": ["view"],
     },
+    # The audit trail (django-auditlog) is read, never written or removed, by anyone.
+    "auditlog": {
+        "logentry": ["view"],
+    },
 }
 
 

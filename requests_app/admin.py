@@ -7,9 +7,11 @@ from the transition page of a request or from the bulk actions of the list.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.db.models import BLANK_CHOICE_DASH
+from django.db.models import BLANK_CHOICE_DASH, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
+from .export import export_response
 from .lifecycle import (
     NEEDS_REASON,
     TransitionError,
@@ -29,6 +32,7 @@ from .lifecycle import (
 )
 from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
+from .statuses import OPEN_STATUSES
 
 
 class FeeLineInline(admin.TabularInline):
@@ -50,6 +54,11 @@ class StatusChangeInline(admin.TabularInline):
     def text(self, obj):
         # The system's words in the staff member's language, then the note as typed.
         return obj.text
+
+    def get_queryset(self, request):
+        # Each row shows its actor and is headed by `StatusChange.__str__`, which names the
+        # request: both come with the rows, so the page's queries do not grow with its history.
+        return super().get_queryset(request).select_related("actor", "request")
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -316,6 +325,29 @@ class IllRequestAdminForm(CleanTextModelForm):
         return changes
 
 
+def _no_page(changelist, request):
+    # The export reads the changelist's filtered queryset, never its page or its counts.
+    changelist.result_count = changelist.full_result_count = None
+    changelist.result_list = []
+    changelist.can_show_all = changelist.multi_page = False
+    changelist.show_full_result_count = False
+
+
+class OverdueFilter(admin.SimpleListFilter):
+    """Open requests whose valid-until date has passed (the dashboard links here)."""
+
+    title = _("valid until")
+    parameter_name = "overdue"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Passed, still open"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(status__in=OPEN_STATUSES, valid_until__lt=timezone.localdate())
+        return queryset
+
+
 @admin.register(IllRequest)
 class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -335,6 +367,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "document_type",
         "urgency",
         "origin",
+        OverdueFilter,
     ]
     search_fields = [
         "=number",
@@ -367,6 +400,15 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     form = IllRequestAdminForm
     actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
     change_form_template = "admin/requests_app/illrequest/change_form.html"
+    change_list_template = "admin/requests_app/illrequest/change_list.html"
+
+    def audit_related(self, obj):
+        # The fee lines' changes belong on the request's history page (FeeLine's audit entries
+        # carry the request, see FeeLine.get_additional_data).
+        return Q(
+            content_type=ContentType.objects.get_for_model(FeeLine),
+            additional_data__request_id=obj.pk,
+        )
 
     def has_add_permission(self, request):
         # Requests come from readers (and from the legacy import), not from the back office.
@@ -409,9 +451,31 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         if fields:
             obj.save(update_fields=[*fields, "updated_at"])
 
+    def get_changelist(self, request, **kwargs):
+        changelist = super().get_changelist(request, **kwargs)
+        if getattr(request, "csv_export", False):
+            return type("ExportChangeList", (changelist,), {"get_results": _no_page})
+        return changelist
+
+    def export_view(self, request):
+        """The changelist's rows as CSV: the same filters, search and order, every page."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        request.csv_export = True
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            return redirect(reverse("admin:requests_app_illrequest_changelist") + "?e=1")
+        return export_response(changelist.queryset)
+
     def get_urls(self):
         info = self.opts.app_label, self.opts.model_name
         return [
+            path(
+                "export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
             path(
                 "<int:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),

@@ -1,8 +1,11 @@
 """Staff confirm or reject registrations in the admin; the reader hears of it."""
 
+import datetime
+
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from readers.models import Notice, Reader, ReaderStatus
 from readers.services import ReaderStateError, reader_confirm, reader_reject
@@ -18,6 +21,15 @@ def test_queue_lists_only_pending_registrations(client_staff, pending_reader, re
     response = client_staff.get(QUEUE)
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [pending_reader]
+
+
+def test_queue_shows_the_oldest_registration_first(client_staff):
+    now = timezone.now()
+    middle = PendingReaderFactory(created_at=now - datetime.timedelta(days=2))
+    newest = PendingReaderFactory(created_at=now)
+    oldest = PendingReaderFactory(created_at=now - datetime.timedelta(days=5))
+    response = client_staff.get(QUEUE)
+    assert list(response.context["cl"].result_list) == [oldest, middle, newest]
 
 
 def test_bulk_confirm_confirms_each_and_tells_them(

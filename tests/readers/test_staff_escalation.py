@@ -252,6 +252,7 @@ OFFICE_PERMISSIONS = {
     "accounts.view_ledgerentry",
     "accounts.add_ledgerentry",
     "accounts.view_account",
+    "auditlog.view_logentry",
 }
 
 

@@ -482,3 +482,21 @@ class TestSavingAPageThatChangedMeanwhile:
         data["_seen"] = "forged"
         data["remarks"] = "Fine"
         assert client_staff.post(change_url(ill_request), data).status_code == 302
+
+
+@pytest.mark.parametrize("rows", [1, 30])
+def test_the_change_page_query_count_does_not_grow_with_its_history(
+    client_staff, staff, rows, django_assert_max_num_queries
+):
+    ill_request = IllRequestFactory(status=Status.SUBMITTED)
+    StatusChange.objects.bulk_create(
+        StatusChange(
+            request=ill_request, actor=staff, from_status="submitted", to_status="submitted"
+        )
+        for _ in range(rows)
+    )
+    client_staff.get(change_url(ill_request))  # session, content types and the like, once
+    with django_assert_max_num_queries(14):
+        response = client_staff.get(change_url(ill_request), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert response.content.decode().count(f"{ill_request.number}: Submitted") == rows
