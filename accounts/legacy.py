@@ -39,8 +39,8 @@ class LegacyAccount(models.Model):
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     address = models.TextField(_("postal address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    # As imported; negative = debt (欠款). The opening-balance ledger entry is made from it
-    # once the prepaid ledger exists (see requests_app.legacy_import.opening_balance_hook).
+    # As imported; negative = debt (欠款). It becomes the reader's opening-balance ledger entry
+    # when the account is linked to a reader (the linking wizard, not built yet).
     balance = models.DecimalField(_("balance as imported"), **MONEY)
     status = models.CharField(_("status"), max_length=10, choices=LegacyStatus.choices)
     created_at = models.DateTimeField(_("created in the old system"))

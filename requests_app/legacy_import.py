@@ -332,12 +332,6 @@ def clean_request(row: dict) -> dict:
 # --- writing ----------------------------------------------------------------------------------
 
 
-def opening_balance_hook(legacy_accounts) -> None:
-    """TODO(issue 10, the prepaid ledger): make each imported balance an opening-balance ledger
-    entry (negative = debt). Until the ledger lands the balance stays on `LegacyAccount.balance`,
-    and this does nothing; it is called with every batch of created or changed accounts."""
-
-
 class LegacyImport:
     """One run of the import; `accounts()` first, then `requests()`."""
 
@@ -429,7 +423,6 @@ class LegacyImport:
             LegacyAccount.objects.bulk_create(create)
             if change:
                 LegacyAccount.objects.bulk_update(change, [*ACCOUNT_FIELDS, "fingerprint"])
-            opening_balance_hook([*create, *change])
 
     # requests
 
