@@ -33,6 +33,23 @@ def priced_request(reader_a):
     return ill_request
 
 
+def pay_at_the_desk(client, reader, ill_request, amount, *, method="cash", **extra):
+    """Staff record the reader's payment for a request on the reader's account page."""
+    return client.post(
+        reverse("admin:accounts_ledgerentry_record", args=[reader.pk]),
+        {
+            "token": secrets.token_hex(16),
+            "kind": "deposit",
+            "amount": amount,
+            "method": method,
+            "request_number": ill_request.number,
+            **extra,
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+
+
 def test_delivery_with_enough_balance_charges_the_total(priced_request, reader_a, staff):
     deposit(reader_a, "30.00", staff)
     request_transition(ill_request=priced_request, to="delivered", actor=staff)
@@ -123,18 +140,13 @@ def test_a_staff_payment_completes_a_request_awaiting_payment(
     form = client_staff.get(url + f"?request={priced_request.number}", HTTP_ACCEPT_LANGUAGE="en")
     page = form.content.decode()
     assert "25.50" in page  # the amount due is offered
-    response = client_staff.post(
-        url,
-        {
-            "token": secrets.token_hex(16),
-            "kind": "deposit",
-            "amount": "25.50",
-            "method": "bank_transfer",
-            "request_number": priced_request.number,
-            "note": "转账 20261128",
-        },
-        HTTP_ACCEPT_LANGUAGE="en",
-        follow=True,
+    response = pay_at_the_desk(
+        client_staff,
+        reader_a,
+        priced_request,
+        "25.50",
+        method="bank_transfer",
+        note="转账 20261128",
     )
     assert "is paid for, charged and now “Delivered”" in response.content.decode()
     priced_request.refresh_from_db()
@@ -148,18 +160,7 @@ def test_a_payment_too_small_is_recorded_and_the_request_keeps_waiting(
     priced_request, reader_a, staff, client_staff
 ):
     request_transition(ill_request=priced_request, to="delivered", actor=staff)
-    response = client_staff.post(
-        reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
-        {
-            "token": secrets.token_hex(16),
-            "kind": "deposit",
-            "amount": "5.00",
-            "method": "cash",
-            "request_number": priced_request.number,
-        },
-        HTTP_ACCEPT_LANGUAGE="en",
-        follow=True,
-    )
+    response = pay_at_the_desk(client_staff, reader_a, priced_request, "5.00")
     assert "still awaiting payment" in response.content.decode()
     priced_request.refresh_from_db()
     assert priced_request.status == Status.AWAITING_PAYMENT
@@ -224,18 +225,7 @@ def test_a_paid_loan_whose_return_date_passed_stays_waiting_and_staff_are_told(
     assert loan.status == Status.AWAITING_PAYMENT
     assert loan.return_date == timezone.localdate()  # kept for when it is paid
     with time_machine.travel(timezone.localdate() + datetime.timedelta(days=3)):
-        response = client_staff.post(
-            reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
-            {
-                "token": secrets.token_hex(16),
-                "kind": "deposit",
-                "amount": "9.00",
-                "method": "cash",
-                "request_number": loan.number,
-            },
-            HTTP_ACCEPT_LANGUAGE="en",
-            follow=True,
-        )
+        response = pay_at_the_desk(client_staff, reader_a, loan, "9.00")
     assert "is still awaiting payment" in response.content.decode()
     loan.refresh_from_db()
     assert loan.status == Status.AWAITING_PAYMENT
@@ -247,16 +237,7 @@ def test_a_paid_loan_is_lent_by_the_return_date_staff_gave(reader_a, staff, clie
     FeeLineFactory(request=loan, amount=Decimal("9.00"))
     due_back = datetime.date(2099, 3, 1)
     request_transition(ill_request=loan, to="on_loan", actor=staff, return_date=due_back)
-    client_staff.post(
-        reverse("admin:accounts_ledgerentry_record", args=[reader_a.pk]),
-        {
-            "token": secrets.token_hex(16),
-            "kind": "deposit",
-            "amount": "9.00",
-            "method": "cash",
-            "request_number": loan.number,
-        },
-    )
+    pay_at_the_desk(client_staff, reader_a, loan, "9.00")
     loan.refresh_from_db()
     assert (loan.status, loan.return_date) == (Status.ON_LOAN, due_back)
     assert ledger_balance(reader_a) == Decimal("0.00")
