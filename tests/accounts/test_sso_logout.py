@@ -172,3 +172,10 @@ def test_saml_idp_without_single_logout(client, settings):
     response = client.get(client.post("/accounts/logout/")["Location"], HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert "your campus login (CARSI) is still open in this browser" in response.content.decode()
+
+
+def test_the_logged_out_page_query_count(client, django_assert_max_num_queries):
+    # A plain visit (no campus login was ended): the page reads the session and nothing more.
+    with django_assert_max_num_queries(3):
+        response = client.get("/accounts/logged-out/")
+    assert response.status_code == 200
