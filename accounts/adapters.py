@@ -10,15 +10,20 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from django.conf import settings
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
 from requests import RequestException
 
 from core.mail import send_rendered
+from readers.models import ReaderType
 
 from . import logout, sso
 from .failures import logger, render_provider_failure
+from .legacy import check_legacy_password
+from .legacy_link import legacy_can_log_in, legacy_find, legacy_refusal, legacy_remember_proof
 from .sso_session import SSO_SESSION_KEY
 
 
@@ -36,6 +41,36 @@ class AccountAdapter(DefaultAccountAdapter):
         campus_login = request.session.get(SSO_SESSION_KEY)
         super().logout(request)
         logout.after_logout(request, campus_login)
+
+    def authenticate(self, request, **credentials):
+        """A gateway login, or else (seed 2.1) the first login of an old account not linked yet:
+        its proven password leads straight to 账户信息确认 (accounts/legacy_views.py)."""
+        user = super().authenticate(request, **credentials)
+        username, password = credentials.get("username"), credentials.get("password")
+        if user is not None or request.user.is_authenticated or not (username and password):
+            return user
+        account = legacy_find(username)
+        if account is None or account.reader_id:
+            # Linked or attached accounts log in as the gateway account they belong to.
+            return None
+        if not account.has_usable_password:
+            raise ValidationError(legacy_refusal(account))
+        if not check_legacy_password(account, password):
+            return None
+        refusal = legacy_can_log_in(account)
+        if refusal:
+            raise ValidationError(refusal)
+        if account.reader_type == ReaderType.CAMPUS:
+            raise ValidationError(
+                _(
+                    "This old account is a campus reader's: log in with the campus single "
+                    "sign-on and choose “Link an existing account” (关联原有帐户)."
+                )
+            )
+        # Proven: not a failed guess.
+        self._rollback_login_failed_rl_usage()
+        legacy_remember_proof(request, account, via="login")
+        raise ImmediateHttpResponse(redirect("legacy_link_confirm"))
 
     # allauth's e-mails (password reset, "no account with this address"…) go out like the
     # gateway's own: in the reader's language, signed by the office, queued and retried.

@@ -5,6 +5,7 @@ reader once (`reader`, `linked_at`). Its password is never kept as the old syste
 wrapped in a strong hasher (`accounts.hashers`) and checked with `check_legacy_password`.
 """
 
+from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
 from django.db.models import Q
@@ -19,6 +20,13 @@ MONEY = {"max_digits": 12, "decimal_places": 2}
 class LegacyStatus(models.TextChoices):
     ACTIVE = "active", _("Active (正常)")
     DISABLED = "disabled", _("Disabled (停用)")
+
+
+class LinkKind(models.TextChoices):
+    # The account the reader continues with: its identity and money became the reader's.
+    LINKED = "linked", _("Linked (continued with)")
+    # Another old account of the same person: its history is shown, its money moved by staff.
+    ATTACHED = "attached", _("Attached as history")
 
 
 class LegacyAccount(models.Model):
@@ -39,8 +47,8 @@ class LegacyAccount(models.Model):
     phone = models.CharField(_("phone"), max_length=50, blank=True)
     address = models.TextField(_("postal address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
-    # As imported; negative = debt (欠款). It becomes the reader's opening-balance ledger entry
-    # when the account is linked to a reader (the linking wizard, not built yet).
+    # As imported; negative = debt (欠款). Linking the account writes it to the reader's ledger as
+    # the opening balance, once (`legacy_link`); an attached account's is moved by staff.
     balance = models.DecimalField(_("balance as imported"), **MONEY)
     status = models.CharField(_("status"), max_length=10, choices=LegacyStatus.choices)
     created_at = models.DateTimeField(_("created in the old system"))
@@ -54,6 +62,20 @@ class LegacyAccount(models.Model):
         verbose_name=_("linked gateway reader"),
     )
     linked_at = models.DateTimeField(_("linked"), null=True, blank=True)
+    link_kind = models.CharField(
+        _("linked as"), max_length=10, choices=LinkKind.choices, blank=True, default=""
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("linked by"),
+    )
+    # An attached account's balance is not in the reader's ledger until staff move it (a
+    # transfer entry): then this says when, so it is never moved twice.
+    balance_moved_at = models.DateTimeField(_("balance moved"), null=True, blank=True)
     imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
     # A keyed digest (HMAC with SECRET_KEY) of the row as exported, so a rerun of the import can
     # tell an unchanged row without hashing its password again.
@@ -73,7 +95,19 @@ class LegacyAccount(models.Model):
                 condition=Q(reader__isnull=True) | Q(linked_at__isnull=False),
                 name="legacyaccount_linked_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(reader__isnull=True, link_kind="")
+                | Q(reader__isnull=False, link_kind__in=LinkKind.values),
+                name="legacyaccount_link_kind_valid",
+            ),
+            # A reader continues with one old account; the others are attached.
+            models.UniqueConstraint(
+                fields=["reader"],
+                condition=Q(link_kind="linked"),
+                name="legacyaccount_one_linked_per_reader",
+            ),
         ]
+        permissions = [("link_legacyaccount", _("Can link old accounts to readers"))]
 
     def __str__(self):
         return f"{self.username} ({self.name})"

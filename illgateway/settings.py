@@ -342,6 +342,11 @@ if URGENT_SURCHARGE < 0:
 REQUESTS_PER_PAGE = 20
 # A reader whose prepaid balance is below zero cannot submit requests until it is settled.
 BLOCK_REQUESTS_WHEN_OWING = env.bool("BLOCK_REQUESTS_WHEN_OWING", default=True)
+# A reader whose first login links an active old account is confirmed as that account was; with
+# this on, staff confirm them like a new registration instead.
+LEGACY_LINK_NEEDS_CONFIRMATION = env.bool("LEGACY_LINK_NEEDS_CONFIRMATION", default=False)
+# How long a proven old password stays good for the confirmation step (账户信息确认), seconds.
+LEGACY_LINK_PROOF_SECONDS = 15 * 60
 LEDGER_ENTRIES_PER_PAGE = 25
 
 LOGGING = {

@@ -114,14 +114,18 @@ def reader_set_language(*, reader: Reader, language: str) -> Reader:
 
 
 @transaction.atomic
-def reader_register(*, user, reader_type, profile: dict, language: str) -> Reader:
-    """Create the pending reader profile of a newly registered user."""
+def reader_register(
+    *, user, reader_type, profile: dict, language: str, confirmed: bool = False
+) -> Reader:
+    """Create the reader profile of a newly registered user: pending, or confirmed at once for
+    a reader who continues an old account the old system had confirmed (SPEC 2, 3)."""
     known = {*PROFILE_FIELDS, *IDENTITY_FIELDS}
     fields = {k: v for k, v in profile.items() if k in known and v is not None}
     reader = Reader.objects.create(
         user=user,
         reader_type=reader_type,
-        status=ReaderStatus.PENDING,
+        status=ReaderStatus.CONFIRMED if confirmed else ReaderStatus.PENDING,
+        decided_at=timezone.now() if confirmed else None,
         language=_email_language(language),
         **fields,
     )
