@@ -1,15 +1,49 @@
 """The old system's accounts in the admin: staff see and search them; nobody edits or deletes them.
 
-Linking an old account to a gateway reader is the linking wizard's (and later staff's) service,
-not a form field here.
+Staff with the permission `accounts.link_legacyaccount` (the ILL office has it) link an account
+to a reader — as the account the reader continues with, or attached as history — which the
+reader cannot do themselves for a disabled account or one without a password, and move an
+attached account's balance into the reader's ledger. Both go through `accounts.legacy_link`.
 """
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.adminbase import GatewayAdminMixin
+from readers.models import Reader
 
-from .legacy import LegacyAccount
+from .legacy import LegacyAccount, LinkKind
+from .legacy_link import LegacyLinkError, legacy_attach, legacy_link, legacy_move_balance
+
+LINK_PERMISSION = "accounts.link_legacyaccount"
+
+
+class StaffLinkForm(forms.Form):
+    reader = forms.CharField(
+        label=_("Reader's gateway username"),
+        max_length=150,
+        help_text=_("As shown on the reader's page in the back office."),
+    )
+    kind = forms.ChoiceField(
+        label=_("Link as"),
+        choices=LinkKind.choices,
+        initial=LinkKind.LINKED,
+        widget=forms.RadioSelect,
+    )
+
+    def clean_reader(self):
+        username = self.cleaned_data["reader"].strip()
+        reader = Reader.objects.filter(user__username__iexact=username).first()
+        if reader is None:
+            raise forms.ValidationError(_("No reader has this username."))
+        return reader
 
 
 @admin.register(LegacyAccount)
@@ -24,9 +58,16 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "balance",
         "status",
         "reader",
+        "link_kind",
         "linked_at",
     ]
-    list_filter = ["status", "reader_type", "id_type", ("reader", admin.EmptyFieldListFilter)]
+    list_filter = [
+        "status",
+        "reader_type",
+        "id_type",
+        "link_kind",
+        ("reader", admin.EmptyFieldListFilter),
+    ]
     search_fields = ["username", "name", "id_number"]
     list_select_related = ["reader"]
     show_full_result_count = False
@@ -48,14 +89,42 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "created_at",
         "last_login",
         "reader",
+        "link_kind",
         "linked_at",
+        "linked_by",
+        "balance_moved_at",
         "imported_at",
+        "staff_actions",
     ]
     readonly_fields = fields
 
     @admin.display(description=_("usable password"), boolean=True)
     def usable_password(self, obj):
         return obj.has_usable_password
+
+    @admin.display(description=_("actions"))
+    def staff_actions(self, obj):
+        if obj.reader_id is None:
+            return format_html(
+                '<a class="button" href="{}">{}</a>',
+                reverse("admin:accounts_legacyaccount_link", args=[obj.pk]),
+                gettext("Link to a reader"),
+            )
+        if obj.link_kind == LinkKind.ATTACHED and obj.balance and not obj.balance_moved_at:
+            return format_html(
+                '<a class="button" href="{}">{}</a>',
+                reverse("admin:accounts_legacyaccount_move", args=[obj.pk]),
+                gettext("Move its balance to the reader's account"),
+            )
+        return "—"
+
+    def get_fields(self, request, obj=None):
+        if self._may_link(request):
+            return self.fields
+        return [name for name in self.fields if name != "staff_actions"]
+
+    def _may_link(self, request):
+        return request.user.has_perm(LINK_PERMISSION)
 
     def has_add_permission(self, request):
         return False
@@ -65,3 +134,96 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/link/",
+                self.admin_site.admin_view(self.link_view),
+                name="accounts_legacyaccount_link",
+            ),
+            path(
+                "<int:pk>/move-balance/",
+                self.admin_site.admin_view(self.move_view),
+                name="accounts_legacyaccount_move",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _page(self, request, account, title, **context):
+        return TemplateResponse(
+            request,
+            "admin/accounts/legacy_action.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "title": title,
+                "legacy": account,
+                **context,
+            },
+        )
+
+    def link_view(self, request, pk):
+        if not self._may_link(request):
+            raise PermissionDenied
+        account = get_object_or_404(LegacyAccount, pk=pk)
+        change_url = reverse("admin:accounts_legacyaccount_change", args=[pk])
+        form = StaffLinkForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            reader = form.cleaned_data["reader"]
+            try:
+                if form.cleaned_data["kind"] == LinkKind.LINKED:
+                    legacy_link(legacy_account=account, reader=reader, actor=request.user)
+                else:
+                    legacy_attach(
+                        legacy_account=account,
+                        reader=reader,
+                        actor=request.user,
+                        same_person=False,
+                    )
+            except LegacyLinkError as error:
+                form.add_error(None, str(error))
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(account)s is linked to %(reader)s.")
+                    % {"account": account.username, "reader": reader},
+                    messages.SUCCESS,
+                )
+                return redirect(change_url)
+        return self._page(
+            request,
+            account,
+            gettext("Link old account %(username)s to a reader") % {"username": account.username},
+            form=form,
+            change_url=change_url,
+        )
+
+    def move_view(self, request, pk):
+        if not self._may_link(request):
+            raise PermissionDenied
+        account = get_object_or_404(LegacyAccount.objects.select_related("reader"), pk=pk)
+        change_url = reverse("admin:accounts_legacyaccount_change", args=[pk])
+        error = None
+        if request.method == "POST":
+            try:
+                entry = legacy_move_balance(legacy_account=account, actor=request.user)
+            except LegacyLinkError as refusal:
+                error = str(refusal)
+            else:
+                self.message_user(
+                    request,
+                    gettext("%(amount)s yuan moved to %(reader)s's account (entry %(number)s).")
+                    % {"amount": entry.amount, "reader": account.reader, "number": entry.number},
+                    messages.SUCCESS,
+                )
+                return redirect(change_url)
+        return self._page(
+            request,
+            account,
+            gettext("Move the balance of old account %(username)s")
+            % {"username": account.username},
+            move=True,
+            error=error,
+            change_url=change_url,
+        )

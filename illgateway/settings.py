@@ -203,6 +203,11 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     },
     {"model": "requests_app.FeeLine"},
     {"model": "accounts.LedgerEntry"},
+    # Who linked an old account to which reader, when (the import's bulk writes are not logged).
+    {
+        "model": "accounts.LegacyAccount",
+        "exclude_fields": ["password", "fingerprint", "imported_at"],
+    },
 )
 AUDITLOG_DISABLE_ON_RAW_SAVE = True
 

@@ -27,8 +27,9 @@ PERMISSIONS = {
         # The ledger is only ever added to: no change or delete, for anyone.
         "ledgerentry": ["view", "add"],
         "account": ["view"],
-        # The old system's accounts, read only.
-        "legacyaccount": ["view"],
+        # The old system's accounts: never edited; the office links them to readers (and moves
+        # an attached account's balance), as it records readers' money in the ledger.
+        "legacyaccount": ["view", "link"],
     },
     # The audit trail (django-auditlog) is read, never written or removed, by anyone.
     "auditlog": {

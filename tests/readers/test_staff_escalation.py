@@ -242,6 +242,7 @@ OFFICE_PERMISSIONS = {
     "readers.change_page",
     "readers.view_loginemailchange",
     "accounts.view_legacyaccount",
+    "accounts.link_legacyaccount",
     "requests_app.view_illrequest",
     "requests_app.change_illrequest",
     "requests_app.view_feeline",
