@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Group, Permission
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.ledger import ledger_balance
 from accounts.legacy import LegacyAccount
