@@ -5,6 +5,8 @@ from django.apps import apps
 from django.core import serializers
 from django.core.management import call_command
 
+from accounts.legacy import LegacyAccount, check_legacy_password
+
 pytestmark = pytest.mark.django_db
 
 
@@ -19,6 +21,7 @@ def snapshot():
         "requests_app.FeeLine",
         "requests_app.StatusChange",
         "accounts.LedgerEntry",
+        "accounts.LegacyAccount",
     ):
         rows.append(serializers.serialize("json", apps.get_model(label).objects.order_by("pk")))
     return rows
@@ -99,3 +102,18 @@ def test_manage_py_refuses_it_in_the_production_setup(tmp_path):
     )
     assert result.returncode != 0
     assert "--i-know-this-is-not-production" in result.stderr
+
+
+def test_the_demo_old_accounts_can_be_linked_with_the_password_the_readme_gives(client):
+    call_command("demo_data", "--i-know-this-is-not-production", stdout=io.StringIO())
+    linkable = LegacyAccount.objects.filter(status="active")
+    assert set(linkable.values_list("username", flat=True)) == {
+        "old-zhang",
+        "old-li",
+        "old-li-2",
+        "old-wang",
+    }
+    assert all(check_legacy_password(a, "old-password") for a in LegacyAccount.objects.all())
+    # Seed 2.1: an old off-campus username logs in and goes straight to the confirmation.
+    response = client.post("/accounts/login/", {"login": "old-li", "password": "old-password"})
+    assert response["Location"] == "/link/confirm/"

@@ -4,7 +4,9 @@ Idempotent: every object is looked up by its natural key first, so a second run 
 nothing (not even passwords or texts that someone edited since).
 """
 
+import hashlib
 from datetime import timedelta
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -13,7 +15,9 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from accounts.hashers import wrap_legacy_password
 from accounts.ledger import ledger_record
+from accounts.legacy import LegacyAccount, LegacyStatus
 from accounts.models import EntryKind, LedgerEntry, PaymentMethod
 from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
 from requests_app.forms import IllRequestForm, initial_from_reader
@@ -51,6 +55,87 @@ READERS = [
         "institution": "示例研究所 Example Institute",
     },
 ]
+
+# Old-system accounts waiting to be linked (SPEC 3), one per password format the old system used;
+# the clear password of each is OLD_PASSWORD.
+OLD_PASSWORD = "old-password"
+OLD_ACCOUNTS = [
+    {
+        "user_id": 900001,
+        "username": "old-zhang",
+        "format": "MD5",
+        "name": "张旧 Zhang Jiu",
+        "email": "old-zhang@example.org",
+        "id_type": IdType.STUDENT_CARD,
+        "id_number": "2019011234",
+        "reader_type": ReaderType.CAMPUS,
+        "institution": "示例大学 历史系",
+        "phone": "010-62781111",
+        "balance": "120.00",
+    },
+    {
+        "user_id": 900002,
+        "username": "old-li",
+        "format": "SHA1",
+        "name": "李旧 Li Jiu",
+        "email": "old-li@example.org",
+        "id_type": IdType.LIBRARY_CARD,
+        "id_number": "3245",
+        "reader_type": ReaderType.OFF_CAMPUS,
+        "institution": "示例研究所 Example Institute",
+        "phone": "021-60001111",
+        "balance": "80.00",
+    },
+    {
+        "user_id": 900003,
+        "username": "old-li-2",
+        "format": "PLAIN",
+        "name": "李旧 Li Jiu",
+        "email": "old-li@example.org",
+        "id_type": IdType.LIBRARY_CARD,
+        "id_number": "3245",
+        "reader_type": ReaderType.OFF_CAMPUS,
+        "institution": "示例研究所 Example Institute",
+        "phone": "021-60001111",
+        "balance": "20.00",
+    },
+    {
+        "user_id": 900004,
+        "username": "old-wang",
+        "format": "PLAIN",
+        "name": "王旧 Wang Jiu",
+        "email": "old-wang@example.org",
+        "id_type": IdType.RESIDENT_ID,
+        "id_number": "110101199001011234",
+        "reader_type": ReaderType.OFF_CAMPUS,
+        "institution": "示例公司 Example Ltd.",
+        "phone": "010-62782222",
+        "balance": "-15.50",
+    },
+    {
+        "user_id": 900005,
+        "username": "old-stopped",
+        "format": "MD5",
+        "name": "停用 Stopped",
+        "email": "old-stopped@example.org",
+        "id_type": IdType.OTHER,
+        "id_number": "X-1",
+        "reader_type": ReaderType.OFF_CAMPUS,
+        "phone": "010-62783333",
+        "balance": "5.00",
+        "status": LegacyStatus.DISABLED,
+    },
+]
+
+
+def _old_password_field(kind: str, clear: str) -> str:
+    """The password as the old system's export would hold it (accounts.csv)."""
+    if kind == "MD5":
+        return "MD5:" + hashlib.md5(clear.encode()).hexdigest()  # noqa: S324
+    if kind == "SHA1":
+        return "SHA1:demo:" + hashlib.sha1(("demo" + clear).encode()).hexdigest()  # noqa: S324
+    return "PLAIN:" + clear
+
 
 NOTICES = [
     {
@@ -322,6 +407,23 @@ class Command(BaseCommand):
                 request_transition(ill_request=ill_request, to=status, actor=staff, **extra)
             created.append(f"request {ill_request.number}")
 
+        for data in OLD_ACCOUNTS:
+            data = dict(data)
+            kind = data.pop("format")
+            _, new = LegacyAccount.objects.get_or_create(
+                user_id=data["user_id"],
+                defaults={
+                    **data,
+                    "password": wrap_legacy_password(_old_password_field(kind, OLD_PASSWORD)),
+                    "balance": Decimal(data["balance"]),
+                    "status": data.get("status", LegacyStatus.ACTIVE),
+                    "created_at": now - timedelta(days=3000),
+                    "fingerprint": "demo",
+                },
+            )
+            if new:
+                created.append(f"old account {data['username']}")
+
         for slug, data in PAGES.items():
             _, new = Page.objects.get_or_create(slug=slug, defaults=data)
             if new:
@@ -335,5 +437,11 @@ class Command(BaseCommand):
             "Demo logins (password for all: demo-password):\n"
             "  demo-staff    staff, back office at /admin/\n"
             "  demo-reader   confirmed off-campus reader\n"
-            "  demo-pending  reader waiting for confirmation"
+            "  demo-pending  reader waiting for confirmation\n"
+            "Old-system accounts to link (password for all: old-password):\n"
+            "  old-zhang     campus, 120.00 yuan: log in by campus SSO, choose 关联原有帐户\n"
+            "  old-li        off-campus, 80.00 yuan: log in with it on the login page\n"
+            "  old-li-2      same ID as old-li, 20.00 yuan: attach it as history\n"
+            "  old-wang      off-campus, owes 15.50 yuan\n"
+            "  old-stopped   disabled: only staff can link it"
         )
