@@ -19,6 +19,8 @@ def test_campus_reader_registers_waits_and_is_confirmed_by_staff(
 
     campus_login(page)
     expect(page.locator("h1")).to_have_text("本校读者注册")
+    # Seed 1.3 step 2: a reader without an old account chooses (2).
+    page.get_by_text("注册新帐户").click()
     expect(page.get_by_label("姓名")).to_have_value("Li Wen")
     expect(page.get_by_label("电子信箱")).to_have_value("li.wen@example.edu.cn")
     page.get_by_label("证件名称").select_option("student_card")

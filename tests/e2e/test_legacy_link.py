@@ -1,0 +1,103 @@
+"""Seed 1.3 steps 1–4 (campus) and seed 2.1 (off-campus): a reader links their old account."""
+
+from decimal import Decimal
+
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from accounts.hashers import wrap_legacy_password
+from accounts.legacy import LegacyAccount
+from readers.models import Reader, ReaderType
+from tests.e2e.test_campus_registration import campus_login
+
+
+def old_account(username, password, reader_type, user_id=1, balance="120.00"):
+    return LegacyAccount.objects.create(
+        user_id=user_id,
+        username=username,
+        password=wrap_legacy_password("PLAIN:" + password),
+        name="illuserzj2",
+        email="illuserzj2@dd.co",
+        id_type="library_card",
+        id_number="3245",
+        reader_type=reader_type,
+        phone="010-62780000",
+        balance=Decimal(balance),
+        status="active",
+        created_at=timezone.now(),
+    )
+
+
+def fill_old_account(page, username, password):
+    page.get_by_label("用户名").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.locator("main").get_by_role("button", name="关联账户").click()
+
+
+def test_campus_reader_links_the_old_account_in_four_steps(page, campus_idp):
+    account = old_account("illuserzj2", "old-secret", ReaderType.CAMPUS)
+
+    # Step 1: the first entry after the campus login.
+    campus_login(page)
+    expect(page.locator("h1")).to_have_text("本校读者注册")
+    # Step 2: the seed's explanation and the two choices.
+    main = page.locator("main")
+    expect(main).to_contain_text("需要您从下面的两个选项中选择其一")
+    expect(main.get_by_text("注册新帐户")).to_be_visible()
+    expect(page.get_by_label("证件号码")).to_be_hidden()  # the registration form waits for (2)
+    main.get_by_role("link", name="关联原有帐户").click()
+
+    # Step 3: the old username and password; a mistake is said beside the form.
+    expect(page.locator("h1")).to_have_text("关联账户")
+    fill_old_account(page, "ILLUSERZJ2", "wrong")
+    expect(main.locator(".errorlist, .message--error, [role=alert]").first).to_contain_text(
+        "用户名或密码不正确"
+    )
+    expect(page.get_by_label("用户名")).to_have_value("ILLUSERZJ2")
+    fill_old_account(page, "ILLUSERZJ2", "old-secret")
+
+    # 账户信息确认: 返回 links nothing.
+    expect(page.locator("h1")).to_have_text("账户信息确认")
+    for shown in ("illuserzj2", "illuserzj2@dd.co", "借书证", "3245"):
+        expect(main).to_contain_text(shown)
+    main.get_by_role("button", name="返回").click()
+    expect(page.locator("h1")).to_have_text("本校读者注册")
+    assert not Reader.objects.exists()
+
+    main.get_by_role("link", name="关联原有帐户").click()
+    fill_old_account(page, "illuserzj2", "old-secret")
+    # Step 4: 确定 links; the reader does not fill the registration form.
+    page.locator("main").get_by_role("button", name="确定").click()
+    expect(page.locator("h1")).to_have_text("留言板")
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("关联成功")
+    nav = page.get_by_role("navigation", name="主导航")
+    expect(nav.get_by_text("申请管理")).to_be_visible()  # confirmed as the old account was
+    page.goto("/account/")
+    expect(page.locator(".balance")).to_contain_text("120.00")
+    account.refresh_from_db()
+    assert account.reader.reader_type == ReaderType.CAMPUS
+
+
+def test_off_campus_reader_logs_in_with_the_old_username(page):
+    old_account("old-li", "old-secret", ReaderType.OFF_CAMPUS, balance="80.00")
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill("Old-Li")
+    page.locator("#id_password").fill("old-secret")
+    page.locator("main form[action='/accounts/login/'] button[type=submit]").click()
+
+    # Straight to 账户信息确认.
+    expect(page.locator("h1")).to_have_text("账户信息确认")
+    expect(page.locator("main")).to_contain_text("illuserzj2@dd.co")
+    page.locator("main").get_by_role("button", name="确定").click()
+    expect(page.locator("h1")).to_have_text("留言板")
+    page.goto("/account/")
+    expect(page.locator(".balance")).to_contain_text("80.00")
+
+    # From now on the old username and password log in as the gateway account.
+    page.get_by_role("button", name="关闭").click()
+    page.goto("/accounts/login/")
+    page.locator("#id_login").fill("old-li")
+    page.locator("#id_password").fill("old-secret")
+    page.locator("main form[action='/accounts/login/'] button[type=submit]").click()
+    expect(page.locator("h1")).to_have_text("留言板")
+    assert Reader.objects.get().user.username == "old-li"
