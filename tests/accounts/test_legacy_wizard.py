@@ -447,3 +447,18 @@ def test_query_counts(client_a, reader_a, django_assert_num_queries):
         assert client_a.get("/account/old-system/").status_code == 200
     with django_assert_num_queries(5):
         assert client_a.get("/link/attach/").status_code == 200
+
+
+def test_details_the_old_system_lacked_are_asked_in_the_profile(client, oidc_configured):
+    # No phone and an address longer than the gateway keeps: the campus login's e-mail stands in
+    # where the old one is missing; the rest is left for the reader, who is sent to the profile.
+    old_account(reader_type=ReaderType.CAMPUS, phone="", email="", address="路" * 300)
+    oidc_login(client, CARSI_SUB)
+    link_as_reader(client, "old-alice", "old-secret")
+    response = client.post("/link/confirm/", {"confirm": ""}, **EN)
+    assert response["Location"] == "/profile/"
+    reader = Reader.objects.get()
+    assert (reader.phone, reader.address) == ("", "")
+    assert reader.name == "旧读者 Alice"
+    page = client.get("/profile/", **EN).content.decode()
+    assert "please complete your profile" in page
