@@ -90,6 +90,8 @@ def test_reader_pages_keep_to_the_policy(page, cast):
         f"/requests/{number}/",
         f"/requests/{number}/cancel/",
         "/account/",
+        "/account/old-system/",
+        "/link/old-account/",
         "/accounts/password/change/",
         "/accounts/logout/",
     ]:
