@@ -9,6 +9,7 @@ def test_the_next_person_at_the_terminal_gets_the_campus_login_page(page, campus
     page.get_by_role("button", name="统一认证登录").click()
     page.get_by_role("button", name="Li Wen, history student (full profile)").click()
     expect(page.locator("h1")).to_have_text("本校读者注册")
+    page.get_by_text("注册新帐户").click()
     page.get_by_label("证件名称").select_option("student_card")
     page.get_by_label("证件号码").fill("2023010123")
     page.get_by_label("电话号码").fill("13800000000")
