@@ -9,6 +9,7 @@ import json
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
@@ -462,3 +463,13 @@ def test_details_the_old_system_lacked_are_asked_in_the_profile(client, oidc_con
     assert reader.name == "旧读者 Alice"
     page = client.get("/profile/", **EN).content.decode()
     assert "please complete your profile" in page
+
+
+def test_the_audit_trail_records_the_link_and_never_a_password(client_a, reader_a):
+    account = old_account()
+    link_as_reader(client_a, "old-alice", "old-secret")
+    client_a.post("/link/confirm/", {"confirm": ""})
+    entries = LogEntry.objects.get_for_object(account)
+    assert any("link_kind" in (e.changes_dict or {}) for e in entries)
+    dump = json.dumps([e.changes_dict for e in entries])
+    assert "password" not in dump and account.password not in dump
