@@ -297,7 +297,9 @@ def test_other_accounts_of_a_linked_person_no_longer_log_in(client):
 # --- Debts (item 7) ---------------------------------------------------------------------------
 
 
-def test_a_debt_is_the_opening_balance_and_shown_on_the_board_and_account(client_a, reader_a):
+def test_a_debt_is_the_opening_balance_and_shown_on_the_board_and_account(
+    client_a, reader_a, client_staff
+):
     old_account(balance=Decimal("-12.50"))
     link_as_reader(client_a, "old-alice", "old-secret")
     assert "owes 12.50 yuan" in client_a.get("/link/confirm/", **EN).content.decode()
@@ -312,6 +314,19 @@ def test_a_debt_is_the_opening_balance_and_shown_on_the_board_and_account(client
     assert "You owe the ILL office 12.50 yuan" in account_page
     # The owing block of the ledger applies.
     assert "cannot submit new requests" in client_a.get("/requests/new/", **EN).content.decode()
+    # Staff record the settlement on the reader's admin page; the block is lifted.
+    client_staff.post(
+        f"/admin/accounts/ledgerentry/record/{reader_a.pk}/",
+        {
+            "token": "a" * 32,
+            "kind": "debt_settlement",
+            "amount": "12.50",
+            "method": "cash",
+            "note": "",
+        },
+    )
+    assert ledger_balance(reader_a) == Decimal("0.00")
+    assert "cannot submit new requests" not in client_a.get("/requests/new/", **EN).content.decode()
 
 
 # --- Campus first login (seed 1.3) ---------------------------------------------------------------
