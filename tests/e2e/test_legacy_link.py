@@ -58,8 +58,12 @@ def test_campus_reader_links_the_old_account_in_four_steps(page, campus_idp):
 
     # 账户信息确认: 返回 links nothing.
     expect(page.locator("h1")).to_have_text("账户信息确认")
-    for shown in ("illuserzj2", "illuserzj2@dd.co", "借书证", "3245"):
+    # The seed's labels and the old account's details.
+    for shown in ("用户姓名", "illuserzj2", "Email地址", "illuserzj2@dd.co", "证件名称", "借书证"):
         expect(main).to_contain_text(shown)
+    expect(main).to_contain_text("证件号码")
+    expect(main).to_contain_text("3245")
+    expect(main).to_contain_text("请您确认以上信息无误，点击“确定”进行关联。")
     main.get_by_role("button", name="返回").click()
     expect(page.locator("h1")).to_have_text("本校读者注册")
     assert not Reader.objects.exists()
