@@ -3,7 +3,9 @@ other origin, the admin included (issue 7.5). A page that breaks the policy is r
 browser (a `securitypolicyviolation` event and a console error), and the test fails on either."""
 
 import pytest
+from django.utils import timezone
 
+from accounts.legacy import LegacyAccount
 from tests.e2e.conftest import log_in
 from tests.e2e.test_campus_registration import campus_login
 from tests.factories import (
@@ -109,6 +111,9 @@ def test_admin_pages_keep_to_the_policy(page, cast):
     violations = Violations(page)
     log_in(page, "csp-staff", PASSWORD)
     reader, ill_request = cast["reader"], cast["request"]
+    old = LegacyAccount.objects.create(
+        user_id=1, username="old-csp", balance=0, status="active", created_at=timezone.now()
+    )
     for url in [
         "/admin/",
         "/admin/readers/reader/",
@@ -125,6 +130,10 @@ def test_admin_pages_keep_to_the_policy(page, cast):
         "/admin/auth/user/",
         # The raw-id lookup window of a request's or notice's reader.
         "/admin/readers/reader/?_to_field=id&_popup=1",
+        "/admin/accounts/legacyaccount/",
+        f"/admin/accounts/legacyaccount/{old.pk}/change/",
+        f"/admin/accounts/legacyaccount/{old.pk}/link/",
+        f"/admin/accounts/legacyaccount/{old.pk}/move-balance/",
     ]:
         violations.visit(url)
     # The admin's widgets: the calendar and clock of a date field, built by its scripts.
