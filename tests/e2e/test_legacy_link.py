@@ -7,8 +7,11 @@ from playwright.sync_api import expect
 
 from accounts.hashers import wrap_legacy_password
 from accounts.legacy import LegacyAccount
+from accounts.legacy_link import legacy_link
 from readers.models import Reader, ReaderType
+from tests.e2e.conftest import log_in
 from tests.e2e.test_campus_registration import campus_login
+from tests.factories import PASSWORD, ReaderFactory, StaffFactory
 
 
 def old_account(username, password, reader_type, user_id=1, balance="120.00"):
@@ -105,3 +108,40 @@ def test_off_campus_reader_logs_in_with_the_old_username(page):
     page.locator("main form[action='/accounts/login/'] button[type=submit]").click()
     expect(page.locator("h1")).to_have_text("留言板")
     assert Reader.objects.get().user.username == "old-li"
+
+
+def test_a_second_old_account_is_attached_and_staff_move_its_money(page, browser, live_server):
+    StaffFactory(username="ill-staff")
+    reader = ReaderFactory(user__username="li")
+    legacy_link(
+        legacy_account=old_account("old-li", "pw-1", ReaderType.OFF_CAMPUS, balance="80.00"),
+        reader=reader,
+        actor=None,
+    )
+    twin = old_account("old-li-2", "pw-2", ReaderType.OFF_CAMPUS, user_id=2, balance="20.00")
+    log_in(page, "li", PASSWORD)
+    page.goto("/account/")
+    page.get_by_role("link", name="您在原馆际互借系统中的帐户").click()
+    main = page.locator("main")
+    expect(main.get_by_role("heading", name="与您证件相同的其他旧帐户")).to_be_visible()
+    main.get_by_role("link", name="作为历史记录关联").click()
+    page.get_by_label("用户名").fill("old-li-2")
+    page.get_by_label("密码").fill("pw-2")
+    main.get_by_role("button", name="作为历史记录关联").click()
+    row = page.locator("table tbody tr", has_text="old-li-2")
+    expect(row).to_contain_text("尚未转入")
+    page.goto("/account/")
+    expect(page.locator(".balance")).to_contain_text("80.00")  # shown, not counted yet
+
+    staff = browser.new_context(base_url=live_server.url, locale="en-US")
+    admin = staff.new_page()
+    log_in(admin, "ill-staff", PASSWORD)
+    admin.goto("/admin/accounts/legacyaccount/?q=old-li-2")
+    admin.locator("#result_list").get_by_role("link", name=str(twin.user_id)).click()
+    admin.get_by_role("link", name="Move its balance to the reader's account").click()
+    admin.get_by_role("button", name="Move the balance").click()
+    expect(admin.locator(".messagelist")).to_contain_text("20.00 yuan moved")
+    staff.close()
+
+    page.reload()
+    expect(page.locator(".balance")).to_contain_text("100.00")
