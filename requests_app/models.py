@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -23,8 +23,8 @@ from core.validators import to_halfwidth
 from .statuses import (
     CANCELLATION_ON_REQUEST,
     CLOSED_STATUSES,
-    OPEN_STATUSES,
     HANDED_OVER,
+    OPEN_STATUSES,
     READER_CANCELLABLE,
     Status,
 )
@@ -127,6 +127,7 @@ class Supplier(models.Model):
     def name(self) -> str:
         """The name in the viewer's language (or the other one where only that exists)."""
         return in_language(self.name_zh, self.name_en)
+
 
 # The highest request number the column holds on every database (PostgreSQL's integer).
 NUMBER_MAX = 2_147_483_647
@@ -345,7 +346,14 @@ class IllRequest(models.Model):
         db_index=False,
     )
     supplier_number = models.CharField(_("supplier's request number"), max_length=50, blank=True)
-    supplier_cost = models.DecimalField(_("supplier's cost"), null=True, blank=True, **MONEY)
+    supplier_cost = models.DecimalField(
+        _("supplier's cost"),
+        null=True,
+        blank=True,
+        # Beside the field on the admin form; the check constraint holds for every other writer.
+        validators=[MinValueValidator(0, message=_("The supplier's cost is 0 or more."))],
+        **MONEY,
+    )
 
     # Duplicate detection compares normalised titles, which only Python can compute.
     title_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)

@@ -334,9 +334,7 @@ def request_statistics(*, start: datetime.date, end: datetime.date) -> Statistic
                 )
             ),
         ),
-        Breakdown(
-            "supplier", gettext("By supplier"), gettext("Supplier"), _supplier_rows(numbers)
-        ),
+        Breakdown("supplier", gettext("By supplier"), gettext("Supplier"), _supplier_rows(numbers)),
         _institutions(numbers),
     ]
     return Statistics(start=start, end=end, total=total, months=months, breakdowns=breakdowns)
@@ -361,9 +359,7 @@ def _institutions(numbers: _Numbers) -> Breakdown:
     """The institutions with the most requests, a row each; the others summed in one row (no
     turnaround: medians do not add up)."""
     key = "reader__institution"
-    counts = sorted(
-        numbers._requests_by(key), key=lambda c: (-c["requests"], str(c["key"] or ""))
-    )
+    counts = sorted(numbers._requests_by(key), key=lambda c: (-c["requests"], str(c["key"] or "")))
     top, rest = counts[:TOP_INSTITUTIONS], counts[TOP_INSTITUTIONS:]
     not_given = gettext("Not given")
     turnaround = numbers._turnaround_by(key, [c["key"] for c in top]) if top else {}
@@ -396,9 +392,7 @@ def _institutions(numbers: _Numbers) -> Breakdown:
             "The %(top)d institutions with the most requests; the others share the last row, "
             "without turnaround."
         ) % {"top": TOP_INSTITUTIONS}
-    return Breakdown(
-        "institution", gettext("By institution"), gettext("Institution"), rows, note
-    )
+    return Breakdown("institution", gettext("By institution"), gettext("Institution"), rows, note)
 
 
 # --- CSV -------------------------------------------------------------------------------------
@@ -529,12 +523,15 @@ def _context(request, form, stats) -> dict:
     }
     if stats is not None:
         context["sections"] = _sections(stats)
+        context["columns"] = csv_columns()[2:]
         context["range_label"] = gettext("%(start)s to %(end)s") % {
             "start": date_format(stats.start, "DATE_FORMAT"),
             "end": date_format(stats.end, "DATE_FORMAT"),
         }
-        context["csv_url"] = reverse("request_statistics_csv") + "?" + (
-            f"start={stats.start.isoformat()}&end={stats.end.isoformat()}"
+        context["csv_url"] = (
+            reverse("request_statistics_csv")
+            + "?"
+            + (f"start={stats.start.isoformat()}&end={stats.end.isoformat()}")
         )
     return context
 

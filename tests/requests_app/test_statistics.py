@@ -85,7 +85,9 @@ def data_set():
     )
     request(at(3, 31, 23, 30), off, Status.SUBMITTED)
     # Outside the range, by half an hour each way.
-    request(at(1, 1, 0, 0) - datetime.timedelta(minutes=30), campus, Status.DELIVERED, calis, handed=3)
+    request(
+        at(1, 1, 0, 0) - datetime.timedelta(minutes=30), campus, Status.DELIVERED, calis, handed=3
+    )
     request(at(4, 1, 0, 30), campus, Status.DELIVERED, calis, handed=3)
     return {"calis": calis, "nstl": nstl}
 
@@ -192,7 +194,9 @@ def test_the_page_shows_charts_beside_tables_of_the_same_numbers(office, data_se
     assert response.status_code == 200
     content = response.content.decode()
     assert "<script" not in content.split('id="content-main"')[1]
-    charts = re.findall(r'<svg [^>]*role="img"[^>]*>\s*<title id="([^"]+)">([^<]+)</title>', content)
+    charts = re.findall(
+        r'<svg [^>]*role="img"[^>]*>\s*<title id="([^"]+)">([^<]+)</title>', content
+    )
     assert [title for _id, title in charts] == [
         "Requests per month",
         "Requests: By service type",
@@ -204,7 +208,9 @@ def test_the_page_shows_charts_beside_tables_of_the_same_numbers(office, data_se
     assert "<title>2026-02: 3</title>" in content
     assert "<title>CALIS: 3</title>" in content
     assert re.search(r'<th scope="row">CALIS</th>\s*<td class="stats-number">3</td>', content)
-    assert re.search(r'<th scope="row">All requests</th>\s*<td class="stats-number">8</td>', content)
+    assert re.search(
+        r'<th scope="row">All requests</th>\s*<td class="stats-number">8</td>', content
+    )
     assert "66.7" in content and "8.2" in content
     assert "Fill rate" in content and "Requests still open are not counted." in content
 
