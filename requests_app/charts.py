@@ -6,6 +6,8 @@ The colours come from classes in static/css/admin.css (the Content-Security-Poli
 inline style).
 """
 
+import math
+
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
@@ -80,6 +82,9 @@ def _horizontal(items, highest):
 def _vertical(items, highest):
     slot = min(BAR + GAP, max((WIDTH - 40) // max(len(items), 1), 4))
     bar = max(slot - 2, 2)
+    # Labels at least 14 units apart: with many bars only every n-th is labelled (each bar
+    # still names itself in its <title>, and the table beside lists them all).
+    every = math.ceil(14 / slot)
     parts = []
     for index, (label, value) in enumerate(items):
         x = 40 + index * slot
@@ -95,7 +100,7 @@ def _vertical(items, highest):
                 PLOT_HEIGHT + 8,
                 x + bar / 2,
                 PLOT_HEIGHT + 8,
-                label,
+                label if index % every == 0 else "",
             )
         )
     axis = format_html(

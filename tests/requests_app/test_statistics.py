@@ -333,3 +333,13 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
     with django_assert_num_queries(18):
         response = office.get(PAGE, RANGE)
     assert response.context["stats"].total.requests == 3 * scale
+
+
+def test_a_long_range_labels_every_few_months_and_every_bar_names_itself(office):
+    response = office.get(PAGE, {"start": "2017-01-01", "end": "2026-12-31"})
+    content = response.content.decode()
+    [chart] = re.findall(r'<svg [^>]*aria-labelledby="chart-months-title.*?</svg>', content)
+    assert chart.count("<rect ") == 120
+    assert "<title>2017-01: 0</title>" in chart and "<title>2026-12: 0</title>" in chart
+    labels = re.findall(r'class="stats-label"[^>]*>([^<]+)</text>', chart)
+    assert labels[0] == "2017-01" and 10 < len(labels) < 120
