@@ -8,14 +8,17 @@ Definitions (the page and the README say the same):
 - **Fill rate** = requests supplied (delivered, on loan or returned) ÷ requests with an
   outcome (those, plus unfilled, cancelled and expired). Requests still open (submitted, in
   process, awaiting cost approval or payment) are left out of both.
-- **Turnaround** = from submission to the moment the request became delivered or on loan (its
-  history entry); median and 90th percentile, in days. Requests without that entry (not
-  supplied yet, or imported from the old system without history) are left out.
+- **Turnaround** = from submission to the moment the request became delivered or on loan
+  (`IllRequest.supplied_at`, set by the lifecycle; filled from the history for older requests);
+  median and 90th percentile, in days. Requests without it (not supplied yet, or imported from
+  the old system without history) are left out.
 
-Every number is an aggregate in the database, grouped there: on PostgreSQL the percentiles are
-`percentile_cont` (one query per breakdown, on the request date's index and the partial index
-of handed-over history entries). SQLite has no percentile: there the durations alone are read and
-the same interpolation is done in Python — fine for the small data sets SQLite is used for.
+Every number is an aggregate in the database, grouped there: one query per table (the total,
+the months, each breakdown) counts and, on PostgreSQL, takes the percentiles with
+`percentile_cont`, all from the request rows alone, read on the `illrequest_statistics` index
+(request date, covering the columns grouped by). SQLite has no percentile: there the durations
+alone are read and the same interpolation is done in Python — fine for the small data sets
+SQLite is used for.
 """
 
 import csv
@@ -49,8 +52,8 @@ from accounts.statements import BOM, text_cell
 from readers.models import ReaderType
 
 from .charts import bar_chart
-from .models import IllRequest, ServiceType, StatusChange, Supplier
-from .statuses import HANDED_OVER, OUTCOME_STATUSES, SUPPLIED_STATUSES
+from .models import IllRequest, ServiceType, Supplier
+from .statuses import OUTCOME_STATUSES, SUPPLIED_STATUSES
 
 # The widest range the page shows month by month.
 MAX_MONTHS = 120
@@ -199,86 +202,70 @@ _COUNTS = {
 
 
 class _Numbers:
-    """The queries of one date range; `key` is a request field path (or "month")."""
+    """The queries of one date range: one per table, each over the range's requests alone (the
+    `illrequest_statistics` index), grouped by `key`, a request field path (or "month")."""
 
     def __init__(self, start: datetime.date, end: datetime.date):
         since, until = _local_midnight(start), _local_midnight(end + datetime.timedelta(days=1))
         self.requests = IllRequest.objects.filter(
             submitted_at__gte=since, submitted_at__lt=until
         ).order_by()
-        self.handed_over = (
-            StatusChange.objects.filter(
-                to_status__in=sorted(HANDED_OVER),
-                request__submitted_at__gte=since,
-                request__submitted_at__lt=until,
-            )
-            .exclude(from_status=F("to_status"))
-            .order_by()
-        )
         self.postgres = connection.vendor == "postgresql"
 
-    def _requests_by(self, key):
-        if key is None:
-            return [{"key": None, **self.requests.aggregate(**_COUNTS)}]
+    def grouped(self, key) -> list[dict]:
+        """[{key, requests, outcomes, supplied, median, p90}] for each value of `key`."""
         if key == "month":
-            grouped = self.requests.annotate(key=TruncMonth("submitted_at"))
+            requests = self.requests.annotate(key=TruncMonth("submitted_at"))
+        elif key is not None:
+            requests = self.requests.annotate(key=F(key))
         else:
-            grouped = self.requests.annotate(key=F(key))
-        return list(grouped.values("key").annotate(**_COUNTS))
-
-    def _turnaround_by(self, key, only=None) -> dict:
-        """{key: (median, p90)} of the time from submission to handing over."""
-        entries = self.handed_over
-        if only is not None:
-            entries = entries.filter(**{f"request__{key}__in": only})
-        duration = ExpressionWrapper(
-            F("at") - F("request__submitted_at"), output_field=DurationField()
-        )
-        if key is None:
-            if self.postgres:
-                found = entries.aggregate(
-                    median=PercentileCont(duration, 0.5, output_field=DurationField()),
-                    p90=PercentileCont(duration, 0.9, output_field=DurationField()),
-                )
-                return {None: (found["median"], found["p90"])}
-            values = sorted(entries.annotate(duration=duration).values_list("duration", flat=True))
-            return {None: (percentile(values, 0.5), percentile(values, 0.9))}
-        if key == "month":
-            grouped = entries.annotate(key=TruncMonth("request__submitted_at"))
-        else:
-            grouped = entries.annotate(key=F(f"request__{key}"))
+            requests = self.requests
+        aggregates = dict(_COUNTS)
         if self.postgres:
-            rows = grouped.values("key").annotate(
-                median=PercentileCont(duration, 0.5, output_field=DurationField()),
-                p90=PercentileCont(duration, 0.9, output_field=DurationField()),
-            )
-            return {row["key"]: (row["median"], row["p90"]) for row in rows}
+            # percentile_cont leaves out the NULL turnaround of requests not supplied.
+            aggregates["median"] = PercentileCont(_TURNAROUND, 0.5, output_field=DurationField())
+            aggregates["p90"] = PercentileCont(_TURNAROUND, 0.9, output_field=DurationField())
+        if key is None:
+            groups = [{"key": None, **requests.aggregate(**aggregates)}]
+        else:
+            groups = list(requests.values("key").annotate(**aggregates))
+        if not self.postgres:
+            self._add_percentiles(requests, key, groups)
+        return groups
+
+    @staticmethod
+    def _add_percentiles(requests, key, groups):
+        """SQLite's fallback: the durations alone, interpolated as percentile_cont does."""
+        supplied = requests.filter(supplied_at__isnull=False).annotate(turnaround=_TURNAROUND)
+        if key is None:
+            pairs = ((None, value) for value in supplied.values_list("turnaround", flat=True))
+        else:
+            pairs = supplied.values_list("key", "turnaround")
         durations = {}
-        for group, value in grouped.values_list("key", duration):
+        for group, value in pairs:
             durations.setdefault(group, []).append(value)
-        result = {}
-        for group, values in durations.items():
-            values.sort()
-            result[group] = (percentile(values, 0.5), percentile(values, 0.9))
-        return result
+        for group in groups:
+            values = sorted(durations.get(group["key"], []))
+            group["median"] = percentile(values, 0.5)
+            group["p90"] = percentile(values, 0.9)
 
     def rows(self, key, label) -> list[Row]:
-        turnaround = self._turnaround_by(key)
-        rows = []
-        for count in self._requests_by(key):
-            median, p90 = turnaround.get(count["key"], (None, None))
-            rows.append(
-                Row(
-                    key=count["key"],
-                    label=label(count["key"]),
-                    requests=count["requests"],
-                    outcomes=count["outcomes"],
-                    supplied=count["supplied"],
-                    median=median,
-                    p90=p90,
-                )
-            )
-        return rows
+        return [_row(group, label(group["key"])) for group in self.grouped(key)]
+
+
+_TURNAROUND = ExpressionWrapper(F("supplied_at") - F("submitted_at"), output_field=DurationField())
+
+
+def _row(group: dict, label: str) -> Row:
+    return Row(
+        key=group["key"],
+        label=label,
+        requests=group["requests"],
+        outcomes=group["outcomes"],
+        supplied=group["supplied"],
+        median=group.get("median"),
+        p90=group.get("p90"),
+    )
 
 
 def _choice_label(choices, missing):
@@ -358,34 +345,22 @@ def _supplier_rows(numbers: _Numbers) -> list[Row]:
 def _institutions(numbers: _Numbers) -> Breakdown:
     """The institutions with the most requests, a row each; the others summed in one row (no
     turnaround: medians do not add up)."""
-    key = "reader__institution"
-    counts = sorted(numbers._requests_by(key), key=lambda c: (-c["requests"], str(c["key"] or "")))
-    top, rest = counts[:TOP_INSTITUTIONS], counts[TOP_INSTITUTIONS:]
+    groups = sorted(
+        numbers.grouped("reader__institution"),
+        key=lambda group: (-group["requests"], str(group["key"] or "")),
+    )
+    top, rest = groups[:TOP_INSTITUTIONS], groups[TOP_INSTITUTIONS:]
     not_given = gettext("Not given")
-    turnaround = numbers._turnaround_by(key, [c["key"] for c in top]) if top else {}
-    rows = []
-    for count in top:
-        median, p90 = turnaround.get(count["key"], (None, None))
-        rows.append(
-            Row(
-                key=count["key"],
-                label=count["key"] or not_given,
-                requests=count["requests"],
-                outcomes=count["outcomes"],
-                supplied=count["supplied"],
-                median=median,
-                p90=p90,
-            )
-        )
+    rows = [_row(group, group["key"] or not_given) for group in top]
     note = ""
     if rest:
         rows.append(
             Row(
                 key=None,
                 label=gettext("%(count)d other institutions") % {"count": len(rest)},
-                requests=sum(c["requests"] for c in rest),
-                outcomes=sum(c["outcomes"] for c in rest),
-                supplied=sum(c["supplied"] for c in rest),
+                requests=sum(group["requests"] for group in rest),
+                outcomes=sum(group["outcomes"] for group in rest),
+                supplied=sum(group["supplied"] for group in rest),
             )
         )
         note = gettext(
