@@ -202,6 +202,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
         "exclude_fields": ["title_key", "submission_token", "updated_at"],
     },
     {"model": "requests_app.FeeLine"},
+    {"model": "requests_app.Supplier"},
     {"model": "accounts.LedgerEntry"},
     # Who linked an old account to which reader, when (the import's bulk writes are not logged).
     {

@@ -9,6 +9,7 @@ from django.views.generic import RedirectView
 from accounts.chooser import institutions
 from accounts.logout import logged_out
 from accounts.views import not_offered, set_language
+from requests_app.statistics import statistics_csv_view, statistics_view
 
 # Before admin.site.urls is read below: it binds the login view when it builds its patterns.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -29,6 +30,18 @@ urlpatterns = [
     path(
         "admin/password_change/",
         RedirectView.as_view(pattern_name="account_change_password"),
+    ),
+    # The ILL office's statistics: admin pages (staff login, the admin's look), linked from the
+    # dashboard; each view checks the office's permission.
+    path(
+        "admin/statistics/",
+        admin.site.admin_view(statistics_view),
+        name="request_statistics",
+    ),
+    path(
+        "admin/statistics/csv/",
+        admin.site.admin_view(statistics_csv_view),
+        name="request_statistics_csv",
     ),
     path("admin/", admin.site.urls),
 ]

@@ -22,6 +22,9 @@ PERMISSIONS = {
         "illrequest": ["view", "change"],
         "feeline": ["view", "add", "change", "delete"],
         "statuschange": ["view"],
+        # Staff keep the list of suppliers; one no longer used is made inactive, not deleted
+        # (requests and statistics still name it).
+        "supplier": ["view", "add", "change"],
     },
     "accounts": {
         # The ledger is only ever added to: no change or delete, for anyone.

@@ -30,7 +30,15 @@ from .lifecycle import (
     request_allowed_transitions,
     request_transition,
 )
-from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
+from .models import (
+    SUPPLIER_FIELDS,
+    FeeKind,
+    FeeLine,
+    IllRequest,
+    Status,
+    StatusChange,
+    Supplier,
+)
 from .services import REQUEST_FIELDS, request_refuse_cancellation
 from .statuses import OPEN_STATUSES
 
@@ -203,7 +211,9 @@ BULK_TARGETS = [
 # --- Saving a page that changed meanwhile ------------------------------------------------------
 
 # What the change page shows that someone else may change while staff edit it.
-_WATCHED_FIELDS = ["status", "cancellation_requested", "quote", "return_date", *REQUEST_FIELDS]
+# The fields staff edit on the change form: the reader's details and the supplier's record.
+_EDITED_FIELDS = [*REQUEST_FIELDS, *SUPPLIER_FIELDS]
+_WATCHED_FIELDS = ["status", "cancellation_requested", "quote", "return_date", *_EDITED_FIELDS]
 _SEEN_SALT = "requests_app.admin.seen"
 
 
@@ -247,10 +257,14 @@ class IllRequestAdminForm(CleanTextModelForm):
 
     class Meta:
         model = IllRequest
-        fields = REQUEST_FIELDS
+        fields = _EDITED_FIELDS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Active suppliers are offered; an inactive one stays when the request already names it.
+        self.fields["supplier"].queryset = Supplier.objects.filter(
+            Q(active=True) | Q(pk=self.instance.supplier_id)
+        )
         self.now = _snapshot(self.instance) if self.instance.pk else None
         if self.now is not None:
             self.initial["seen"] = signing.dumps(self.now, salt=_SEEN_SALT, compress=True)
@@ -368,6 +382,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "urgency",
         "origin",
         OverdueFilter,
+        "supplier",
     ]
     search_fields = [
         "=number",
@@ -447,7 +462,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         if not change:
             super().save_model(request, obj, form, change)
             return
-        fields = [name for name in form.changed_data if name in REQUEST_FIELDS]
+        fields = [name for name in form.changed_data if name in _EDITED_FIELDS]
         if fields:
             obj.save(update_fields=[*fields, "updated_at"])
 
@@ -557,3 +572,13 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 % {"number": ill_request.number},
             },
         )
+
+
+@admin.register(Supplier)
+class SupplierAdmin(GatewayAdminMixin, admin.ModelAdmin):
+    """The list of suppliers staff keep; a request's page chooses among the active ones."""
+
+    form = CleanTextModelForm
+    list_display = ["name_zh", "name_en", "kind", "active"]
+    list_filter = ["kind", "active"]
+    search_fields = ["name_zh", "name_en"]

@@ -19,6 +19,7 @@ from accounts.models import Account
 from readers.models import Reader, ReaderStatus
 
 from .models import IllRequest, StatusChange
+from .statistics import PERMISSION as STATISTICS_PERMISSION
 from .statuses import CLOSED_STATUSES, OPEN_STATUSES, Status
 
 # The queues of requests the office works through, in the order of the lifecycle.
@@ -98,7 +99,8 @@ def dashboard(user) -> dict:
                 "url": _changelist("admin:accounts_account_changelist", owing="yes"),
             }
         )
-    return {"queues": queues, "periods": periods, "overdue": overdue}
+    statistics = reverse("request_statistics") if user.has_perm(STATISTICS_PERMISSION) else None
+    return {"queues": queues, "periods": periods, "overdue": overdue, "statistics": statistics}
 
 
 def _periods(today: datetime.date) -> list[dict]:

@@ -49,6 +49,9 @@ def export_columns():
         _("Valid until"),
         _("Last change"),
         _("Fees total (yuan)"),
+        _("Supplier"),
+        _("Supplier's request number"),
+        _("Supplier's cost (yuan)"),
     ]
 
 
@@ -56,7 +59,7 @@ def export_rows(queryset):
     """The CSV's lines, header first; the rows read in chunks, one query per chunk."""
     writer = csv.writer(_Line())
     yield BOM + writer.writerow(export_columns())
-    rows = queryset.select_related("reader__user").with_total_fee().iterator(CHUNK_SIZE)
+    rows = queryset.select_related("reader__user", "supplier").with_total_fee().iterator(CHUNK_SIZE)
     for ill_request in rows:
         reader = ill_request.reader
         yield writer.writerow(
@@ -76,6 +79,11 @@ def export_rows(queryset):
                 _date(ill_request.valid_until),
                 _time(ill_request.updated_at),
                 amount_cell(ill_request.total_fee),
+                text_cell(ill_request.supplier.name) if ill_request.supplier else "",
+                text_cell(ill_request.supplier_number),
+                amount_cell(ill_request.supplier_cost)
+                if ill_request.supplier_cost is not None
+                else "",
             ]
         )
 

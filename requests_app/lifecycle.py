@@ -25,6 +25,7 @@ from .models import FeeKind, FeeLine, IllRequest, ServiceType, StatusChange
 from .statuses import (
     CANCELLATION_ON_REQUEST,
     ENDS_UNSERVED,
+    HANDED_OVER,
     NEEDS_REASON,
     NOTHING_DONE_YET,
     NOTIFY_ON_BOARD,
@@ -215,6 +216,10 @@ def request_transition_locked(
         # the statuses where staff still can cancel it stays pending, for staff to decide.
         ill_request.cancellation_requested = False
         fields.append("cancellation_requested")
+    if to in HANDED_OVER and ill_request.supplied_at is None:
+        # The statistics' turnaround ends here (a returned loan keeps its time).
+        ill_request.supplied_at = timezone.now()
+        fields.append("supplied_at")
     if details.quote is not None:
         ill_request.quote = details.quote
         fields.append("quote")

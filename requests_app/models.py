@@ -8,7 +8,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from core.bilingual import in_language
 from core.validators import to_halfwidth
 
 from .statuses import (
@@ -84,6 +85,49 @@ class FeeKind(models.TextChoices):
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
 
+
+class SupplierKind(models.TextChoices):
+    CALIS = "calis", "CALIS"
+    NSTL = "nstl", "NSTL"
+    CASHL = "cashl", "CASHL"
+    PARTNER_LIBRARY = "partner_library", _("Partner library")
+    PUBLISHER = "publisher", _("Publisher")
+    OTHER = "other", _("Other")
+
+
+class Supplier(models.Model):
+    """A library or service that supplies documents to the ILL office (供应方): CALIS, NSTL,
+    CASHL, a partner library, a publisher. Staff keep the list; a request names the one that
+    supplied it. One that is no longer used is made inactive, never deleted: requests and
+    statistics still name it.
+    """
+
+    name_zh = models.CharField(_("name (Chinese)"), max_length=200, unique=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=SupplierKind.choices)
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Only active suppliers are offered on requests.")
+    )
+
+    class Meta:
+        verbose_name = _("supplier")
+        verbose_name_plural = _("suppliers")
+        ordering = ["name_zh"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=SupplierKind.values), name="supplier_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The name in the viewer's language (or the other one where only that exists)."""
+        return in_language(self.name_zh, self.name_en)
+
+
 # The highest request number the column holds on every database (PostgreSQL's integer).
 NUMBER_MAX = 2_147_483_647
 # More pages than any document has; without a limit SQLite stores any number while
@@ -133,6 +177,8 @@ REQUEST_FIELD_GROUPS = {
     "remarks": ["remarks"],
 }
 REQUEST_FIELDS = [name for names in REQUEST_FIELD_GROUPS.values() for name in names]
+# Staff's record of who supplied the document: edited in the admin only, never by the reader.
+SUPPLIER_FIELDS = ["supplier", "supplier_number", "supplier_cost"]
 
 
 class IllRequestQuerySet(models.QuerySet):
@@ -285,6 +331,32 @@ class IllRequest(models.Model):
     quote = models.DecimalField(_("quoted cost"), null=True, blank=True, **MONEY)
     return_date = models.DateField(_("return date"), null=True, blank=True)
     cancellation_requested = models.BooleanField(_("cancellation requested"), default=False)
+    # Who supplied the document, under which of their own numbers, at what cost to the office
+    # (staff's record; what the reader pays is the fee lines). Never shown to the reader.
+    supplier = models.ForeignKey(
+        Supplier,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ill_requests",
+        verbose_name=_("supplier"),
+        # Indexed with the request date instead (Meta.indexes): the changelist filtered by
+        # supplier reads it in its order, and the PROTECT check uses its first column.
+        db_index=False,
+    )
+    supplier_number = models.CharField(_("supplier's request number"), max_length=50, blank=True)
+    supplier_cost = models.DecimalField(
+        _("supplier's cost"),
+        null=True,
+        blank=True,
+        # Beside the field on the admin form; the check constraint holds for every other writer.
+        validators=[MinValueValidator(0, message=_("The supplier's cost is 0 or more."))],
+        **MONEY,
+    )
+
+    # When the document reached the reader (delivered or lent), set by the lifecycle: the
+    # statistics read the turnaround from the request's own row, without its history.
+    supplied_at = models.DateTimeField(_("supplied"), null=True, blank=True, editable=False)
 
     # Duplicate detection compares normalised titles, which only Python can compute.
     title_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
@@ -318,6 +390,11 @@ class IllRequest(models.Model):
                 name="illrequest_quote_not_negative",
                 violation_error_message=_("The quoted cost is 0 or more."),
             ),
+            models.CheckConstraint(
+                condition=Q(supplier_cost__isnull=True) | Q(supplier_cost__gte=0),
+                name="illrequest_supplier_cost_not_negative",
+                violation_error_message=_("The supplier's cost is 0 or more."),
+            ),
             models.UniqueConstraint(
                 fields=["reader", "submission_token"], name="illrequest_one_per_submission"
             ),
@@ -346,6 +423,14 @@ class IllRequest(models.Model):
                 fields=["status"],
                 name="illrequest_cancel_asked",
                 condition=Q(cancellation_requested=True),
+            ),
+            models.Index(fields=["supplier", "-submitted_at"], name="illrequest_supplier"),
+            # The statistics (statistics.py) read a date range of requests on this index alone
+            # (an index-only scan on PostgreSQL; other databases ignore `include`).
+            models.Index(
+                fields=["submitted_at"],
+                include=["status", "service_type", "supplier", "reader", "supplied_at"],
+                name="illrequest_statistics",
             ),
         ]
 

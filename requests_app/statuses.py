@@ -86,5 +86,11 @@ NOTIFY_ON_BOARD = frozenset(
 # for faster work) is not due, and its fee line goes when the request is cancelled or expires.
 NOTHING_DONE_YET = frozenset({S.SUBMITTED, S.AWAITING_COST_APPROVAL})
 ENDS_UNSERVED = frozenset({S.CANCELLED, S.EXPIRED})
+# The statuses a request takes when the document reaches the reader (the statistics'
+# turnaround ends there); supplied, it stays so when a loan is returned (their fill rate).
+HANDED_OVER = frozenset({S.DELIVERED, S.ON_LOAN})
+SUPPLIED_STATUSES = HANDED_OVER | {S.RETURNED}
+# A request with an outcome: closed, or lent (a loan on the reader's desk is filled already).
+OUTCOME_STATUSES = CLOSED_STATUSES | {S.ON_LOAN}
 # Statuses that end a request with a reason the reader reads (SPEC 4.4: unfilled, with reason).
 NEEDS_REASON = frozenset({S.UNFILLED})

@@ -250,6 +250,9 @@ OFFICE_PERMISSIONS = {
     "requests_app.change_feeline",
     "requests_app.delete_feeline",
     "requests_app.view_statuschange",
+    "requests_app.view_supplier",
+    "requests_app.add_supplier",
+    "requests_app.change_supplier",
     "accounts.view_ledgerentry",
     "accounts.add_ledgerentry",
     "accounts.view_account",
@@ -338,6 +341,8 @@ OFFICE_PAGES = [
     "/admin/readers/notice/add/",
     "/admin/readers/page/",
     "/admin/requests_app/illrequest/",
+    "/admin/requests_app/supplier/",
+    "/admin/requests_app/supplier/add/",
     "/admin/accounts/legacyaccount/",
 ]
 

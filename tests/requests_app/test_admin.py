@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from requests_app.admin import IllRequestAdmin
 from requests_app.lifecycle import request_transition
-from requests_app.models import FeeKind, FeeLine, Status, StatusChange
+from requests_app.models import SUPPLIER_FIELDS, FeeKind, FeeLine, Status, StatusChange
 from requests_app.services import REQUEST_FIELDS, request_ask_cancellation, request_cancel
 from tests.factories import IllRequestFactory
 
@@ -336,7 +336,7 @@ class TestSavingTheChangeForm:
     def test_the_lifecycle_fields_are_read_only(self, client_staff):
         response = client_staff.get(change_url(IllRequestFactory()))
         fields = set(response.context["adminform"].form.fields) - {"seen"}  # hidden snapshot
-        assert fields <= set(REQUEST_FIELDS)
+        assert fields <= {*REQUEST_FIELDS, *SUPPLIER_FIELDS}
         for name in ("status", "cancellation_requested", "quote", "return_date", "number"):
             assert name not in fields
             assert name in response.context["adminform"].readonly_fields

@@ -64,6 +64,9 @@ def test_the_export_has_the_columns_staff_need_with_chinese_intact(office):
         "Valid until",
         "Last change",
         "Fees total (yuan)",
+        "Supplier",
+        "Supplier's request number",
+        "Supplier's cost (yuan)",
     ]
     values = dict(zip(header, row, strict=True))
     assert values["Request number"] == str(ill_request.number)

@@ -22,7 +22,7 @@ from accounts.models import EntryKind, LedgerEntry, PaymentMethod
 from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
 from requests_app.forms import IllRequestForm, initial_from_reader
 from requests_app.lifecycle import request_transition
-from requests_app.models import FeeKind, FeeLine, IllRequest
+from requests_app.models import FeeKind, FeeLine, IllRequest, Supplier, SupplierKind
 from requests_app.services import request_submit
 
 DEMO_PASSWORD = "demo-password"
@@ -191,6 +191,30 @@ PERSONAL_NOTICE = {
 }
 
 # The demo reader's requests: the seed's worked example and two others further along.
+# The national services most Chinese ILL offices order from, and a partner library.
+SUPPLIERS = [
+    {
+        "name_zh": "CALIS 文献传递",
+        "name_en": "CALIS document delivery",
+        "kind": SupplierKind.CALIS,
+    },
+    {
+        "name_zh": "国家科技图书文献中心",
+        "name_en": "National Science and Technology Library (NSTL)",
+        "kind": SupplierKind.NSTL,
+    },
+    {
+        "name_zh": "中国高校人文社会科学文献中心",
+        "name_en": "China Academic Social Sciences and Humanities Library (CASHL)",
+        "kind": SupplierKind.CASHL,
+    },
+    {
+        "name_zh": "示例合作图书馆",
+        "name_en": "Example partner library",
+        "kind": SupplierKind.PARTNER_LIBRARY,
+    },
+]
+
 DEMO_REQUESTS = [
     {
         "token": "demo-request-worked-example",
@@ -386,6 +410,11 @@ class Command(BaseCommand):
         )
         if new:
             created.append("deposit for demo-reader")
+
+        for data in SUPPLIERS:
+            _, new = Supplier.objects.get_or_create(name_zh=data["name_zh"], defaults=data)
+            if new:
+                created.append(f"supplier {data['name_zh']}")
 
         for spec in DEMO_REQUESTS:
             if IllRequest.objects.filter(submission_token=spec["token"]).exists():
