@@ -19,6 +19,7 @@ from core.mail import send_rendered
 
 from . import logout, sso
 from .failures import logger, render_provider_failure
+from .public import guest_start
 from .sso_session import SSO_SESSION_KEY
 
 
@@ -31,6 +32,11 @@ class AccountAdapter(DefaultAccountAdapter):
         if logout.campus_login_in_session(request):
             return reverse("sso_logged_out")
         return super().get_logout_redirect_url(request)
+
+    def login(self, request, user):
+        super().login(request, user)
+        # The public account: this browser becomes a guest of its own (accounts/public.py).
+        guest_start(request, user)
 
     def logout(self, request):
         campus_login = request.session.get(SSO_SESSION_KEY)
