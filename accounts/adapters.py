@@ -19,7 +19,7 @@ from core.mail import send_rendered
 
 from . import logout, sso
 from .failures import logger, render_provider_failure
-from .public import guest_start
+from .public import client_address, guest_start, is_public_username
 from .sso_session import SSO_SESSION_KEY
 
 
@@ -32,6 +32,17 @@ class AccountAdapter(DefaultAccountAdapter):
         if logout.campus_login_in_session(request):
             return reverse("sso_logged_out")
         return super().get_logout_redirect_url(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # The per-account lock of the failed-login throttle, for the shared public account, is
+        # per account *and* client address: anyone may type its name, and five wrong passwords
+        # from one place must not lock out every private individual for minutes. The limit
+        # per address (LOGIN_FAILED_RATE) still holds.
+        key = super()._get_login_attempts_cache_key(request, **credentials)
+        login = credentials.get("username") or credentials.get("email") or ""
+        if is_public_username(login):
+            return f"{key}:{client_address(request)}"
+        return key
 
     def login(self, request, user):
         super().login(request, user)

@@ -34,6 +34,10 @@ def is_public_account(user) -> bool:
     return PublicAccount.objects.filter(user_id=user.pk).exists()
 
 
+def is_public_username(login: str) -> bool:
+    return bool(login) and PublicAccount.objects.filter(user__username__iexact=login).exists()
+
+
 def guest_start(request, user) -> None:
     """After a login: a login with the public account becomes a fresh guest of its own."""
     if is_public_account(user):

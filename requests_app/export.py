@@ -63,9 +63,10 @@ def export_rows(queryset):
             name, login = reader.name, reader.user.get_username()
         elif ill_request.is_guest:
             # A guest of the public account: the contact block they typed says who they are.
-            name, login = ill_request.contact_name, _("guest: %(email)s") % {
-                "email": ill_request.contact_email
-            }
+            name, login = (
+                ill_request.contact_name,
+                _("guest: %(email)s") % {"email": ill_request.contact_email},
+            )
         else:
             name, login = ill_request.contact_name, ""
         yield writer.writerow(

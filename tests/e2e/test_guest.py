@@ -169,9 +169,9 @@ def test_two_guests_side_by_side_cannot_reach_each_others_requests(page, new_pag
     for url in [
         f"/requests/{theirs.number}/",
         f"/requests/{theirs.number}/cancel/",
-        their_link.replace(str(theirs.number), str(mine.number), 1).replace(
-            their_link.split("/")[-2], my_link.split("/")[-2]
-        ).replace(f"/{mine.number}/", f"/{theirs.number}/"),
+        their_link.replace(str(theirs.number), str(mine.number), 1)
+        .replace(their_link.split("/")[-2], my_link.split("/")[-2])
+        .replace(f"/{mine.number}/", f"/{theirs.number}/"),
     ]:
         response = page.goto(url)
         assert response.status in (403, 404), url

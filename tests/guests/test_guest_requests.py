@@ -69,7 +69,9 @@ def test_the_same_form_twice_is_one_request(guest_1, django_capture_on_commit_ca
     assert IllRequest.objects.count() == 1
 
 
-def test_the_form_is_not_prefilled_with_anyones_details(guest_1, django_capture_on_commit_callbacks):
+def test_the_form_is_not_prefilled_with_anyones_details(
+    guest_1, django_capture_on_commit_callbacks
+):
     submit(guest_1, django_capture_on_commit_callbacks)
     form = guest_1.get(reverse("guest_submit")).context["form"]
     for name in ["contact_name", "contact_email", "contact_phone", "contact_address"]:
@@ -286,9 +288,7 @@ def test_behind_the_proxy_the_address_the_proxy_names_is_counted(
     public_account, django_capture_on_commit_callbacks
 ):
     def through_proxy(client_address, forged):
-        client = Client(
-            REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{forged}, {client_address}"
-        )
+        client = Client(REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR=f"{forged}, {client_address}")
         return guest_login(client)
 
     codes = []
@@ -420,9 +420,7 @@ def test_the_guest_list_reads_in_few_queries(
 ):
     client = guest_login()
     for i in range(count):
-        submit(
-            client, django_capture_on_commit_callbacks, token=f"query-count-token-{i:06d}"
-        )
+        submit(client, django_capture_on_commit_callbacks, token=f"query-count-token-{i:06d}")
     with django_assert_max_num_queries(6):
         assert client.get(reverse("guest_list")).status_code == 200
 

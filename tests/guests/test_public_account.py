@@ -149,3 +149,22 @@ def test_the_language_switch_does_not_store_a_language_for_others(guest_1, publi
 def test_the_readers_request_pages_lead_to_the_guests_own(guest_1):
     assert guest_1.get(reverse("request_list"))["Location"] == reverse("guest_list")
     assert guest_1.get(reverse("request_submit"))["Location"] == reverse("guest_submit")
+
+
+def test_wrong_passwords_from_one_place_do_not_lock_out_other_individuals(public_account):
+    attacker = Client(REMOTE_ADDR="192.0.2.66")
+    for _ in range(6):
+        assert login(attacker, "passing", "wrong").status_code == 200
+    # The attacker's own address is locked out of the account...
+    refused = login(attacker, "passing", "passing")
+    assert refused.status_code == 200
+    assert not refused.wsgi_request.user.is_authenticated
+    # ...everyone else still gets in.
+    assert login(Client(REMOTE_ADDR="192.0.2.77"), "passing", "passing").status_code == 302
+
+
+def test_a_readers_account_is_still_locked_for_every_address(reader_a, password):
+    for i in range(6):
+        login(Client(REMOTE_ADDR=f"192.0.2.{i + 1}"), reader_a.user.username, "wrong")
+    locked = login(Client(REMOTE_ADDR="192.0.2.99"), reader_a.user.username, password)
+    assert not locked.wsgi_request.user.is_authenticated

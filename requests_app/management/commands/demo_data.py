@@ -14,7 +14,8 @@ from django.test.utils import override_settings
 from django.utils import timezone
 
 from accounts.ledger import ledger_record
-from accounts.models import EntryKind, LedgerEntry, PaymentMethod
+from accounts.models import EntryKind, LedgerEntry, PaymentMethod, PublicAccount
+from accounts.public import public_account_create
 from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
 from requests_app.forms import IllRequestForm, initial_from_reader
 from requests_app.lifecycle import request_transition
@@ -327,6 +328,11 @@ class Command(BaseCommand):
             if new:
                 created.append(f"page {slug}")
 
+        # The public account as the seed documents it (passing / passing), for individuals.
+        if not PublicAccount.objects.exists():
+            public_account_create()
+            created.append("public account passing")
+
         if created:
             self.stdout.write(self.style.SUCCESS(f"Demo data: created {len(created)} objects."))
         else:
@@ -335,5 +341,6 @@ class Command(BaseCommand):
             "Demo logins (password for all: demo-password):\n"
             "  demo-staff    staff, back office at /admin/\n"
             "  demo-reader   confirmed off-campus reader\n"
-            "  demo-pending  reader waiting for confirmation"
+            "  demo-pending  reader waiting for confirmation\n"
+            "Public account for private individuals: passing / passing"
         )
