@@ -15,6 +15,7 @@ from django.core.exceptions import (
 )
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from accounts.public import is_guest
@@ -182,10 +183,13 @@ class PublicAccountMiddleware:
             "request_accept_quote",
             "request_decline_quote",
             "request_copy",
-            "openurl",
         }
     )
-    LEADS_TO = {"request_submit": "guest_submit", "request_list": "guest_list"}
+    LEADS_TO = {
+        "request_submit": "guest_submit",
+        "request_list": "guest_list",
+        "openurl": "guest_openurl",
+    }
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -199,7 +203,8 @@ class PublicAccountMiddleware:
         if name is None or not is_guest(request):
             return None
         if name in self.LEADS_TO:
-            return redirect(self.LEADS_TO[name])
+            query = request.META.get("QUERY_STRING", "")
+            return redirect(reverse(self.LEADS_TO[name]) + (f"?{query}" if query else ""))
         if name in self.REFUSED:
             return render(request, "accounts/public_account_refused.html", status=403)
         return None

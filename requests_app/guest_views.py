@@ -28,7 +28,8 @@ from .forms import IllRequestForm
 from .guests import GuestLimitReached, guest_links_send, guest_request_by_link, guest_request_submit
 from .lifecycle import TransitionError
 from .models import Event, IllRequest, ServiceType
-from .views import _field_groups
+from .openurl import parse_openurl
+from .views import OPENURL_SESSION_KEY, _field_groups
 
 
 def guest_required(view):
@@ -70,7 +71,8 @@ class GuestRequestForm(IllRequestForm):
 def guest_submit(request):
     """提交申请 for a guest."""
     if request.method != "POST":
-        form = GuestRequestForm(initial={"service_type": ServiceType.COPY})
+        citation = request.session.pop(OPENURL_SESSION_KEY, {})
+        form = GuestRequestForm(initial={**citation, "service_type": ServiceType.COPY})
         return render(request, "requests_app/guest_form.html", {"form": form})
     form = GuestRequestForm(request.POST)
     if not form.is_valid():
@@ -102,6 +104,18 @@ def guest_submit(request):
             % {"number": ill_request.number},
         )
     return redirect(ill_request.guest_link_path())
+
+
+@guest_required
+@require_GET
+def guest_openurl(request):
+    """An OpenURL arriving in a guest session: the citation fills the guest's form."""
+    request.session[OPENURL_SESSION_KEY] = parse_openurl(request.GET)
+    if request.session[OPENURL_SESSION_KEY]:
+        messages.info(
+            request, _("The citation from the link has been filled in: check it and submit.")
+        )
+    return redirect("guest_submit")
 
 
 @guest_required

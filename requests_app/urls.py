@@ -28,6 +28,7 @@ urlpatterns = [
     path("guest/requests/", guest_views.guest_list, name="guest_list"),
     path("guest/requests/new/", guest_views.guest_submit, name="guest_submit"),
     path("guest/links/", guest_views.guest_links, name="guest_links"),
+    path("guest/openurl", guest_views.guest_openurl, name="guest_openurl"),
     path("guest/r/<int:number>/<str:key>/", guest_views.guest_request, name="guest_request"),
     path(
         "guest/r/<int:number>/<str:key>/cancel/",

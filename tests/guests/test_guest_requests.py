@@ -437,3 +437,14 @@ def test_the_private_page_reads_in_few_queries(
 def test_the_submit_form_reads_in_few_queries(guest_1, django_assert_max_num_queries):
     with django_assert_max_num_queries(4):
         assert guest_1.get(reverse("guest_submit")).status_code == 200
+
+
+def test_an_openurl_fills_the_guests_form(guest_1):
+    query = "genre=article&atitle=Licence+to+Deny%3F&title=Interlending&issn=0264-1615"
+    response = guest_1.get(f"{reverse('openurl')}?{query}")
+    assert response["Location"] == f"{reverse('guest_openurl')}?{query}"
+    response = guest_1.get(response["Location"], follow=True)
+    form = response.context["form"]
+    assert form["article_title"].value() == "Licence to Deny?"
+    assert form["issn"].value() == "0264-1615"
+    assert not IllRequest.objects.exists()
