@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.public import client_address, guest_digest, guest_token
@@ -149,6 +150,10 @@ def _by_link(number, key) -> IllRequest:
     return ill_request
 
 
+# The private pages show a guest's name, address and phone to whoever holds the link, logged in
+# or not: like every page of a signed-in person, nothing of them is kept by a browser or a cache
+# (library terminals are shared).
+@never_cache
 @require_GET
 def guest_request(request, number, key):
     """The private link: one guest request, for whoever holds the link, no login needed."""
@@ -187,6 +192,7 @@ def _act(request, number, key, action, success_message):
     return redirect("guest_request", number, key)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def guest_cancel(request, number, key):
     """Cancel (取消) through the private link: a confirmation page, then POST."""
@@ -212,6 +218,7 @@ def guest_cancel(request, number, key):
 
 
 def _action_view(action, success_message):
+    @never_cache
     @require_POST
     def view(request, number, key):
         return _act(request, number, key, action, success_message)

@@ -448,3 +448,13 @@ def test_an_openurl_fills_the_guests_form(guest_1):
     assert form["article_title"].value() == "Licence to Deny?"
     assert form["issn"].value() == "0264-1615"
     assert not IllRequest.objects.exists()
+
+
+def test_the_private_page_is_not_kept_by_the_browser_even_logged_out(
+    guest_1, django_capture_on_commit_callbacks
+):
+    link = submit(guest_1, django_capture_on_commit_callbacks)
+    for url in [link, link + "cancel/"]:
+        response = Client().get(url)
+        assert "no-store" in response["Cache-Control"]
+        assert "13800138000" in response.content.decode() or url.endswith("cancel/")
