@@ -22,6 +22,8 @@ PERMISSIONS = {
         "illrequest": ["view", "change"],
         "feeline": ["view", "add", "change", "delete"],
         "statuschange": ["view"],
+        # What a guest of the public account paid: recorded, never changed.
+        "guestpayment": ["view", "add"],
     },
     "accounts": {
         # The ledger is only ever added to: no change or delete, for anyone.

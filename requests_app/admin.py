@@ -470,10 +470,13 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         return [inline for inline in self.inlines if inline is not GuestPaymentInline]
 
     def audit_related(self, obj):
-        # The fee lines' changes belong on the request's history page (FeeLine's audit entries
-        # carry the request, see FeeLine.get_additional_data).
+        # The fee lines' changes (and a guest's payments) belong on the request's history page
+        # (their audit entries carry the request, see FeeLine.get_additional_data).
         return Q(
-            content_type=ContentType.objects.get_for_model(FeeLine),
+            content_type__in=[
+                ContentType.objects.get_for_model(FeeLine),
+                ContentType.objects.get_for_model(GuestPayment),
+            ],
             additional_data__request_id=obj.pk,
         )
 
@@ -566,7 +569,9 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     def guest_payment_view(self, request, pk):
         """Record what a guest paid for their request (a guest has no prepaid account)."""
         ill_request = get_object_or_404(IllRequest.objects.with_total_fee(), pk=pk, is_guest=True)
-        if not self.has_change_permission(request, ill_request):
+        if not self.has_change_permission(request, ill_request) or not request.user.has_perm(
+            "requests_app.add_guestpayment"
+        ):
             raise PermissionDenied
         form = GuestPaymentForm(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():

@@ -458,3 +458,50 @@ def test_the_private_page_is_not_kept_by_the_browser_even_logged_out(
         response = Client().get(url)
         assert "no-store" in response["Cache-Control"]
         assert "13800138000" in response.content.decode() or url.endswith("cancel/")
+
+
+def test_the_ill_office_group_records_a_guests_payment_and_sees_it_in_the_history(
+    guest_1, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Group
+
+    from readers.staff import STAFF_GROUP
+    from tests.factories import UserFactory
+
+    member = UserFactory(username="office", is_staff=True)
+    member.groups.add(Group.objects.get(name=STAFF_GROUP))
+    office = Client()
+    office.force_login(member)
+    submit(guest_1, django_capture_on_commit_callbacks)
+    ill_request = IllRequest.objects.get()
+    url = reverse("admin:requests_app_illrequest_guest_payment", args=[ill_request.pk])
+    assert office.post(url, {"amount": "3.00", "method": "cash"}).status_code == 302
+    page = office.get(
+        reverse("admin:requests_app_illrequest_change", args=[ill_request.pk])
+    ).content.decode()
+    assert "3.00" in page
+    history = office.get(
+        reverse("admin:requests_app_illrequest_history", args=[ill_request.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "guest payment" in history
+
+
+def test_staff_without_the_permission_cannot_record_a_payment(
+    guest_1, django_capture_on_commit_callbacks
+):
+    from django.contrib.auth.models import Permission
+
+    from tests.factories import UserFactory
+
+    clerk = UserFactory(username="clerk", is_staff=True)
+    clerk.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_illrequest", "change_illrequest"])
+    )
+    client = Client()
+    client.force_login(clerk)
+    submit(guest_1, django_capture_on_commit_callbacks)
+    ill_request = IllRequest.objects.get()
+    url = reverse("admin:requests_app_illrequest_guest_payment", args=[ill_request.pk])
+    assert client.post(url, {"amount": "3.00", "method": "cash"}).status_code == 403
+    assert not ill_request.guest_payments.exists()
