@@ -175,15 +175,20 @@ PAGES = {
         "首次登录后注册馆际互借账号，"
         "接到确认通知后重新登录即可使用。\n\n校外读者：请在登录页的“校外读者”栏用馆际互借账号登录；"
         "还没有账号的校外单位读者请先进行校外读者注册。\n\n"
-        "校外个人读者：可使用公用账号登录，申请本馆收藏文献的传递服务。\n\n"
+        "校外个人读者：可使用公用账号（登录页上有用户名和密码）登录，申请本馆收藏文献的传递服务。"
+        "每个浏览器只能看到自己提交的申请；每笔申请都会发到您填写的电子信箱，"
+        "邮件中的私人链接可在任何浏览器中打开、跟踪和取消该申请。\n\n"
         "提交申请：在“申请管理”中点击“提交申请”，"
         "认真填写文献信息、馆际互借信息和用户信息。",
         "body_en": "Campus readers: log in with the campus single sign-on, register an ILL "
         "account on "
         "your first visit, and log in again once the confirmation notice arrives.\n\n"
         "Off-campus readers: log in with your gateway account on the off-campus login page.\n\n"
-        "Individuals: log in with the public account to ask for delivery of documents this "
-        "library holds.\n\nTo ask for a document, open Requests \u2192 Submit request and fill in "
+        "Individuals: log in with the public account (its name and password are on the login "
+        "page) to ask for delivery of documents this library holds. Each browser sees only its "
+        "own requests; each request is e-mailed to the address you give, with a private link "
+        "that opens, follows and cancels it from any browser.\n\n"
+        "To ask for a document, open Requests \u2192 Submit request and fill in "
         "the document, ILL and contact details.",
     },
     PageSlug.ABOUT: {
