@@ -24,6 +24,7 @@ from . import logout, sso
 from .failures import logger, render_provider_failure
 from .legacy import check_legacy_password
 from .legacy_link import legacy_can_log_in, legacy_find, legacy_refusal, legacy_remember_proof
+from .public import client_address, guest_start, is_public_username
 from .sso_session import SSO_SESSION_KEY
 
 
@@ -36,6 +37,22 @@ class AccountAdapter(DefaultAccountAdapter):
         if logout.campus_login_in_session(request):
             return reverse("sso_logged_out")
         return super().get_logout_redirect_url(request)
+
+    def _get_login_attempts_cache_key(self, request, **credentials):
+        # The per-account lock of the failed-login throttle, for the shared public account, is
+        # per account *and* client address: anyone may type its name, and five wrong passwords
+        # from one place must not lock out every private individual for minutes. The limit
+        # per address (LOGIN_FAILED_RATE) still holds.
+        key = super()._get_login_attempts_cache_key(request, **credentials)
+        login = credentials.get("username") or credentials.get("email") or ""
+        if is_public_username(login):
+            return f"{key}:{client_address(request)}"
+        return key
+
+    def login(self, request, user):
+        super().login(request, user)
+        # The public account: this browser becomes a guest of its own (accounts/public.py).
+        guest_start(request, user)
 
     def logout(self, request):
         campus_login = request.session.get(SSO_SESSION_KEY)

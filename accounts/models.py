@@ -200,3 +200,30 @@ class LedgerCounter(models.Model):
 
 # The old system's accounts (accounts/legacy.py), here so that Django finds the model.
 from .legacy import LegacyAccount  # noqa: E402, F401
+
+
+class PublicAccount(models.Model):
+    """The public account (公用账号, SPEC 1): one shared login for private individuals.
+
+    Kept by `manage.py public_account`. Logging in with it starts a guest session of its own
+    (`accounts.public`): each browser sees only the requests made from it. The account has no
+    reader profile, so no reader page (profile, prepaid account, old system's data) opens for it.
+    `published_password` is the password as the login page shows it (the seed printed it for
+    everyone); empty when the operator keeps it off the page.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="public_account",
+        verbose_name=_("user account"),
+    )
+    published_password = models.CharField(_("password shown on the login page"), max_length=128)
+    changed_at = models.DateTimeField(_("changed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("public account")
+        verbose_name_plural = _("public account")
+
+    def __str__(self):
+        return self.user.get_username()

@@ -14,8 +14,11 @@ from django.core.exceptions import (
     SuspiciousOperation,
 )
 from django.http.multipartparser import MultiPartParserError
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+
+from accounts.public import is_guest
 
 
 class MethodNotAllowedPageMiddleware:
@@ -150,4 +153,58 @@ class AuditActorMiddleware(AuditlogMiddleware):
 
     @staticmethod
     def _get_remote_port(request):
+        return None
+
+
+class PublicAccountMiddleware:
+    """The public account's guests stay out of what belongs to one person.
+
+    The account is shared: its password, profile and language are not any one guest's to
+    change, and it has no prepaid account (帐户管理) and no old system's data (旧版系统数据查询).
+    Those pages answer 403 with the reason; the readers' request pages lead to the guest's own.
+    """
+
+    REFUSED = frozenset(
+        {
+            "profile",
+            "account",
+            "account_statement",
+            "account_statement_csv",
+            "account_receipt",
+            "legacy_data",
+            "account_change_password",
+            "account_set_password",
+            "account_email",
+            "account_reset_password",
+            "account_reauthenticate",
+            "request_detail",
+            "request_cancel",
+            "request_ask_cancellation",
+            "request_accept_quote",
+            "request_decline_quote",
+            "request_copy",
+        }
+    )
+    LEADS_TO = {
+        "request_submit": "guest_submit",
+        "request_list": "guest_list",
+        "openurl": "guest_openurl",
+    }
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        name = match.url_name if match else None
+        if name is None or not is_guest(request):
+            return None
+        if name in self.LEADS_TO:
+            query = request.META.get("QUERY_STRING", "")
+            return redirect(reverse(self.LEADS_TO[name]) + (f"?{query}" if query else ""))
+        if name in self.REFUSED:
+            return render(request, "accounts/public_account_refused.html", status=403)
         return None

@@ -99,6 +99,8 @@ MIDDLEWARE = [
     # After authentication: the audit trail records the signed-in user as the actor.
     "illgateway.middleware.AuditActorMiddleware",
     "illgateway.middleware.MethodNotAllowedPageMiddleware",
+    # After authentication: the public account's guests are kept out of the reader pages.
+    "illgateway.middleware.PublicAccountMiddleware",
 ]
 
 ROOT_URLCONF = "illgateway.urls"
@@ -116,6 +118,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "readers.context_processors.reader",
+                "accounts.context_processors.guest",
             ],
         },
     },
@@ -178,6 +181,9 @@ ACCOUNT_SESSION_REMEMBER = None
 # window has passed.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_FAILED_RATE", default="20/5m/ip,5/5m/key"),
+    # The public account's "send me my links" (requests_app/guest_views.py): per client address
+    # and per e-mail address asked for.
+    "guest_links": env.str("GUEST_LINKS_RATE", default="10/1h/ip,3/1h/key"),
 }
 # Behind a reverse proxy every connection comes from the proxy: the rate limits above must count
 # the client the proxy names, or 20 wrong logins would lock out everyone. TRUSTED_PROXY_COUNT is
@@ -199,10 +205,19 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "readers.Page", "exclude_fields": ["updated_at"]},
     {
         "model": "requests_app.IllRequest",
-        "exclude_fields": ["title_key", "submission_token", "updated_at"],
+        "exclude_fields": [
+            "title_key",
+            "submission_token",
+            "updated_at",
+            # A guest's secrets stay out of the audit trail staff read.
+            "guest_session",
+            "guest_link_nonce",
+            "guest_client",
+        ],
     },
     {"model": "requests_app.FeeLine"},
     {"model": "requests_app.Supplier"},
+    {"model": "requests_app.GuestPayment"},
     {"model": "accounts.LedgerEntry"},
     # Who linked an old account to which reader, when (the import's bulk writes are not logged).
     {
@@ -353,6 +368,14 @@ BLOCK_REQUESTS_WHEN_OWING = env.bool("BLOCK_REQUESTS_WHEN_OWING", default=True)
 LEGACY_LINK_NEEDS_CONFIRMATION = env.bool("LEGACY_LINK_NEEDS_CONFIRMATION", default=False)
 # How long a proven old password stays good for the confirmation step (账户信息确认), seconds.
 LEGACY_LINK_PROOF_SECONDS = 15 * 60
+
+# The public account's guests (README "The public account"): how many requests one guest
+# session, one e-mail address and one client address may submit in GUEST_LIMIT_HOURS, and how
+# often "send me my links" may be asked (GUEST_LINKS_RATE in ACCOUNT_RATE_LIMITS above).
+GUEST_REQUESTS_PER_SESSION = env.int("GUEST_REQUESTS_PER_SESSION", default=10)
+GUEST_REQUESTS_PER_EMAIL = env.int("GUEST_REQUESTS_PER_EMAIL", default=10)
+GUEST_REQUESTS_PER_ADDRESS = env.int("GUEST_REQUESTS_PER_ADDRESS", default=30)
+GUEST_LIMIT_HOURS = env.int("GUEST_LIMIT_HOURS", default=24)
 LEDGER_ENTRIES_PER_PAGE = 25
 
 LOGGING = {

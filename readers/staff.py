@@ -25,6 +25,8 @@ PERMISSIONS = {
         # Staff keep the list of suppliers; one no longer used is made inactive, not deleted
         # (requests and statistics still name it).
         "supplier": ["view", "add", "change"],
+        # What a guest of the public account paid: recorded, never changed.
+        "guestpayment": ["view", "add"],
     },
     "accounts": {
         # The ledger is only ever added to: no change or delete, for anyone.

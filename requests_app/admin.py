@@ -4,6 +4,8 @@ The status is never edited as a field: it changes only through `lifecycle.reques
 from the transition page of a request or from the bulk actions of the list.
 """
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -24,6 +26,7 @@ from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
 from .export import export_response
+from .guests import guest_paid, guest_payment_record
 from .lifecycle import (
     NEEDS_REASON,
     TransitionError,
@@ -34,7 +37,9 @@ from .models import (
     SUPPLIER_FIELDS,
     FeeKind,
     FeeLine,
+    GuestPayment,
     IllRequest,
+    PaymentMethod,
     Status,
     StatusChange,
     Supplier,
@@ -73,6 +78,51 @@ class StatusChangeInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class GuestPaymentInline(admin.TabularInline):
+    """The payments recorded for a guest's request: read here, added from the payment page."""
+
+    model = GuestPayment
+    extra = 0
+    fields = ["recorded_at", "amount", "method", "note", "recorded_by"]
+    readonly_fields = fields
+    can_delete = False
+    verbose_name_plural = _("guest payments (record one with “Record the guest's payment”)")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("recorded_by")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class GuestPaymentForm(CleanTextFormMixin, forms.Form):
+    amount = forms.DecimalField(
+        label=_("Amount (yuan)"), min_value=Decimal("0.01"), max_digits=10, decimal_places=2
+    )
+    method = forms.ChoiceField(label=_("Payment method"), choices=PaymentMethod.choices)
+    note = forms.CharField(
+        label=_("Note"), required=False, max_length=GuestPayment._meta.get_field("note").max_length
+    )
+
+
+class GuestFilter(admin.SimpleListFilter):
+    title = _("owner")
+    parameter_name = "guest"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Guests (public account)")), ("no", _("Readers"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(is_guest=True)
+        if self.value() == "no":
+            return queryset.filter(is_guest=False)
+        return queryset
 
 
 class TransitionForm(CleanTextFormMixin, forms.Form):
@@ -367,7 +417,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
         "number",
         "publication_title",
-        "reader",
+        "owner",
         "service_type",
         "status",
         "cancellation_requested",
@@ -381,6 +431,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "document_type",
         "urgency",
         "origin",
+        GuestFilter,
         OverdueFilter,
         "supplier",
     ]
@@ -390,6 +441,8 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "reader__user__username",
         "reader__email",
         "legacy_account__username",
+        "contact_name",
+        "contact_email",
         "publication_title",
         "article_title",
         "=issn",
@@ -408,20 +461,39 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "quote",
         "return_date",
         "origin",
+        "is_guest",
         "submitted_at",
         "updated_at",
     ]
-    inlines = [FeeLineInline, StatusChangeInline]
+    inlines = [FeeLineInline, GuestPaymentInline, StatusChangeInline]
     form = IllRequestAdminForm
     actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
     change_form_template = "admin/requests_app/illrequest/change_form.html"
     change_list_template = "admin/requests_app/illrequest/change_list.html"
 
+    @admin.display(description=_("reader"), ordering="reader__name")
+    def owner(self, obj):
+        # A guest has no reader: their contact block says who they are.
+        if obj.is_guest:
+            return gettext("Guest: %(name)s <%(email)s>") % {
+                "name": obj.contact_name,
+                "email": obj.contact_email,
+            }
+        return obj.reader if obj.reader_id else "—"
+
+    def get_inlines(self, request, obj):
+        if obj is not None and obj.is_guest:
+            return self.inlines
+        return [inline for inline in self.inlines if inline is not GuestPaymentInline]
+
     def audit_related(self, obj):
-        # The fee lines' changes belong on the request's history page (FeeLine's audit entries
-        # carry the request, see FeeLine.get_additional_data).
+        # The fee lines' changes (and a guest's payments) belong on the request's history page
+        # (their audit entries carry the request, see FeeLine.get_additional_data).
         return Q(
-            content_type=ContentType.objects.get_for_model(FeeLine),
+            content_type__in=[
+                ContentType.objects.get_for_model(FeeLine),
+                ContentType.objects.get_for_model(GuestPayment),
+            ],
             additional_data__request_id=obj.pk,
         )
 
@@ -492,6 +564,11 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 name="{}_{}_export".format(*info),
             ),
             path(
+                "<int:pk>/guest-payment/",
+                self.admin_site.admin_view(self.guest_payment_view),
+                name="{}_{}_guest_payment".format(*info),
+            ),
+            path(
                 "<int:pk>/transition/",
                 self.admin_site.admin_view(self.transition_view),
                 name="{}_{}_transition".format(*info),
@@ -505,6 +582,40 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 (value, Status(value).label) for value in request_allowed_transitions(obj)
             ]
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
+
+    def guest_payment_view(self, request, pk):
+        """Record what a guest paid for their request (a guest has no prepaid account)."""
+        ill_request = get_object_or_404(IllRequest.objects.with_total_fee(), pk=pk, is_guest=True)
+        if not self.has_change_permission(request, ill_request) or not request.user.has_perm(
+            "requests_app.add_guestpayment"
+        ):
+            raise PermissionDenied
+        form = GuestPaymentForm(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                _payment, message = guest_payment_record(
+                    ill_request=ill_request, actor=request.user, **form.cleaned_data
+                )
+            except TransitionError as exc:
+                form.add_error(None, str(exc))
+            else:
+                self.message_user(request, message, messages.SUCCESS)
+                return redirect(reverse("admin:requests_app_illrequest_change", args=[pk]))
+        paid = guest_paid(ill_request)
+        return TemplateResponse(
+            request,
+            "admin/requests_app/illrequest/guest_payment.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "original": ill_request,
+                "form": form,
+                "paid": paid,
+                "still_due": max(ill_request.total_fee - paid, Decimal("0")),
+                "title": _("Record the guest's payment for request %(number)s")
+                % {"number": ill_request.number},
+            },
+        )
 
     def transition_view(self, request, pk):
         ill_request = get_object_or_404(IllRequest, pk=pk)

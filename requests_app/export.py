@@ -62,11 +62,21 @@ def export_rows(queryset):
     rows = queryset.select_related("reader__user", "supplier").with_total_fee().iterator(CHUNK_SIZE)
     for ill_request in rows:
         reader = ill_request.reader
+        if reader is not None:
+            name, login = reader.name, reader.user.get_username()
+        elif ill_request.is_guest:
+            # A guest of the public account: the contact block they typed says who they are.
+            name, login = (
+                ill_request.contact_name,
+                _("guest: %(email)s") % {"email": ill_request.contact_email},
+            )
+        else:
+            name, login = ill_request.contact_name, ""
         yield writer.writerow(
             [
                 ill_request.number,
-                text_cell(reader.name),
-                text_cell(reader.user.get_username()),
+                text_cell(name),
+                text_cell(login),
                 ill_request.get_service_type_display(),
                 ill_request.get_document_type_display(),
                 text_cell(ill_request.publication_title),

@@ -18,10 +18,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from accounts.ledger import InsufficientBalance, ledger_balance, ledger_charge
-from core.mail import send_to_reader
+from core.mail import send_email, send_to_reader
 from readers.services import notice_send
 
-from .models import FeeKind, FeeLine, IllRequest, ServiceType, StatusChange
+from .models import FeeKind, FeeLine, GuestPayment, IllRequest, ServiceType, StatusChange
 from .statuses import (
     CANCELLATION_ON_REQUEST,
     ENDS_UNSERVED,
@@ -254,9 +254,34 @@ def _total_fee(ill_request: IllRequest) -> Decimal:
     return (total or Decimal("0")).quantize(CENT)
 
 
+def guest_paid(ill_request: IllRequest) -> Decimal:
+    """What staff recorded as paid for a guest's request (GuestPayment)."""
+    paid = GuestPayment.objects.filter(request=ill_request).aggregate(total=Sum("amount"))
+    return (paid["total"] or Decimal("0")).quantize(CENT)
+
+
+def _guest_paid_or_await_payment(ill_request: IllRequest, to: str) -> str:
+    """A guest has no prepaid account: supplied once what staff recorded covers the total."""
+    due = _total_fee(ill_request) - guest_paid(ill_request)
+    if due <= 0:
+        return to
+    if ill_request.status == S.AWAITING_PAYMENT:
+        raise TransitionError(
+            _(
+                "Request %(number)s is not paid for yet: %(due)s yuan still to pay. Record the "
+                "guest's payment on the request's page first."
+            )
+            % {"number": ill_request.number, "due": due.quantize(CENT)},
+            field="to",
+        )
+    return S.AWAITING_PAYMENT
+
+
 def _charge_or_await_payment(ill_request: IllRequest, to: str, *, actor) -> str:
     """Charge the request's total in this transaction and return `to`; short of balance, the
     request awaits payment instead (or, already awaiting it, the change is refused)."""
+    if ill_request.is_guest:
+        return _guest_paid_or_await_payment(ill_request, to)
     try:
         ledger_charge(
             reader=ill_request.reader,
@@ -283,6 +308,9 @@ def _amounts_due(ill_request: IllRequest) -> dict:
     """What the reader reads in the history, notice and e-mail of awaiting payment (as text:
     JSON has no decimals)."""
     due = _total_fee(ill_request)
+    if ill_request.is_guest:
+        still = max(due - guest_paid(ill_request), Decimal("0")).quantize(CENT)
+        return {"guest_payment_due": str(still)}
     balance = ledger_balance(ill_request.reader)
     return {
         "payment_due": str(due),
@@ -337,6 +365,15 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
     written out in each, never stored in one.
     """
     reader = ill_request.reader
+    if ill_request.is_guest:
+        # A guest: the e-mail address they gave, with the request's private link.
+        send_email(
+            "guest_request_status_changed",
+            to=ill_request.contact_email,
+            context={"ill_request": ill_request, "change": change},
+            language=ill_request.guest_language or None,
+        )
+        return
     if reader is None:
         # An old system's request whose account is not linked yet: nobody to tell.
         return

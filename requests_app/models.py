@@ -14,6 +14,7 @@ from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -182,6 +183,12 @@ SUPPLIER_FIELDS = ["supplier", "supplier_number", "supplier_cost"]
 
 
 class IllRequestQuerySet(models.QuerySet):
+    def for_guest_session(self, digest: str):
+        """The requests made from one guest session (`accounts.public.guest_digest`)."""
+        if not digest:
+            return self.none()
+        return self.filter(is_guest=True, guest_session=digest)
+
     def for_reader(self, reader):
         # Never `reader=None`: that would be "IS NULL", every old request not linked yet.
         if reader is None or reader.pk is None:
@@ -358,6 +365,19 @@ class IllRequest(models.Model):
     # statistics read the turnaround from the request's own row, without its history.
     supplied_at = models.DateTimeField(_("supplied"), null=True, blank=True, editable=False)
 
+    # The public account's guests (accounts/public.py): a guest request has no reader. It is
+    # listed for the browser session it came from (the digest of its guest token) and opened
+    # anywhere by its private link, signed from `guest_link_nonce` (see `guest_link_key`).
+    is_guest = models.BooleanField(_("by a guest (public account)"), default=False)
+    guest_session = models.CharField(max_length=64, blank=True, editable=False)
+    guest_link_nonce = models.CharField(max_length=32, blank=True, editable=False)
+    # The page's language when the guest submitted: their e-mails' language.
+    guest_language = models.CharField(
+        _("language for e-mails"), max_length=10, choices=settings.LANGUAGES, blank=True
+    )
+    # What the abuse limits count (digest of the client's address, never the address).
+    guest_client = models.CharField(max_length=64, blank=True, editable=False)
+
     # Duplicate detection compares normalised titles, which only Python can compute.
     title_key = models.CharField(max_length=255, blank=True, db_index=True, editable=False)
 
@@ -398,15 +418,41 @@ class IllRequest(models.Model):
             models.UniqueConstraint(
                 fields=["reader", "submission_token"], name="illrequest_one_per_submission"
             ),
-            # A request belongs to a reader, or is an old one waiting for its account's link.
+            models.UniqueConstraint(
+                fields=["guest_session", "submission_token"],
+                condition=Q(is_guest=True),
+                name="illrequest_one_per_guest_submission",
+            ),
+            # A request belongs to a reader, or is an old one waiting for its account's link,
+            # or is a guest's: no reader, a guest session and a private link.
             models.CheckConstraint(
-                condition=Q(reader__isnull=False)
-                | Q(origin="legacy", legacy_account__isnull=False),
+                condition=Q(reader__isnull=False, is_guest=False)
+                | Q(origin="legacy", legacy_account__isnull=False, is_guest=False)
+                | (
+                    Q(reader__isnull=True, is_guest=True, origin="gateway")
+                    & ~Q(guest_session="")
+                    & ~Q(guest_link_nonce="")
+                ),
                 name="illrequest_has_owner",
             ),
         ]
         indexes = [
             models.Index(fields=["reader", "status"], name="illrequest_reader_status"),
+            models.Index(
+                fields=["guest_session"],
+                name="illrequest_guest_session",
+                condition=Q(is_guest=True),
+            ),
+            models.Index(
+                fields=["contact_email", "submitted_at"],
+                name="illrequest_guest_email",
+                condition=Q(is_guest=True),
+            ),
+            models.Index(
+                fields=["guest_client", "submitted_at"],
+                name="illrequest_guest_client",
+                condition=Q(is_guest=True),
+            ),
             # The admin dashboard's counts read open requests only (requests_app/dashboard.py):
             # partial indexes stay as small as the open queues whatever the closed ones weigh.
             models.Index(
@@ -444,7 +490,25 @@ class IllRequest(models.Model):
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
+        if self.is_guest:
+            return self.guest_link_path()
         return reverse("request_detail", args=[self.number])
+
+    def guest_link_key(self) -> str:
+        """The secret part of a guest request's private link: an HMAC (SECRET_KEY) of the
+        request and its random nonce, so neither the number nor the database alone gives it."""
+        if not self.is_guest or not self.guest_link_nonce:
+            return ""
+        return salted_hmac(
+            "requests_app.guest_link", f"{self.pk}:{self.guest_link_nonce}", algorithm="sha256"
+        ).hexdigest()[:40]
+
+    def guest_link_matches(self, key: str) -> bool:
+        expected = self.guest_link_key()
+        return bool(expected) and constant_time_compare(expected, key or "")
+
+    def guest_link_path(self) -> str:
+        return reverse("guest_request", args=[self.number, self.guest_link_key()])
 
     # What the templates and views ask, instead of comparing status strings.
 
@@ -547,6 +611,11 @@ class Event(models.TextChoices):
 
 # Said after the event of a change that waived the urgent surcharge (params["surcharge_waived"]).
 SURCHARGE_WAIVED = _("The urgent surcharge of %(surcharge_waived)s yuan is not charged.")
+# Said when a guest's request awaits payment (params["guest_payment_due"]): no prepaid account.
+GUEST_PAYMENT_DUE = _(
+    "Amount due: %(guest_payment_due)s yuan. The fee schedule says how to pay; quote the "
+    "request number."
+)
 # Said when a request awaits payment (params["payment_due"], "balance", "shortfall").
 PAYMENT_DUE = _(
     "Amount due: %(payment_due)s yuan. Your balance: %(balance)s yuan. Still to pay: "
@@ -644,6 +713,62 @@ class StatusChange(models.Model):
             parts.append(str(SURCHARGE_WAIVED) % self.params)
         if "payment_due" in self.params:
             parts.append(str(PAYMENT_DUE) % self.params)
+        if "guest_payment_due" in self.params:
+            parts.append(str(GUEST_PAYMENT_DUE) % self.params)
         if self.note and with_note:
             parts.append(self.note)
         return parts
+
+
+class PaymentMethod(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    TRANSFER = "transfer", _("Bank transfer")
+    OTHER = "other", _("Other")
+
+
+class GuestPayment(models.Model):
+    """A payment staff recorded for a guest's request (a guest has no prepaid account).
+
+    Recorded through `requests_app.guests.guest_payment_record`, never edited: it is the
+    record of money received, whatever becomes of the request.
+    """
+
+    request = models.ForeignKey(
+        IllRequest,
+        on_delete=models.PROTECT,
+        related_name="guest_payments",
+        verbose_name=_("request"),
+    )
+    amount = models.DecimalField(_("amount"), **MONEY)
+    method = models.CharField(_("payment method"), max_length=10, choices=PaymentMethod.choices)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("guest payment")
+        verbose_name_plural = _("guest payments")
+        ordering = ["recorded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0),
+                name="guestpayment_amount_positive",
+                violation_error_message=_("A payment is more than 0."),
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=PaymentMethod.values), name="guestpayment_method_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request.number}: {self.amount}"
+
+    def get_additional_data(self):
+        # Read by django-auditlog: the request's History page lists its payments.
+        return {"request_id": self.request_id}

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import guest_views, views
 
 urlpatterns = [
     path("openurl", views.openurl, name="openurl"),
@@ -24,4 +24,30 @@ urlpatterns = [
         name="request_decline_quote",
     ),
     path("requests/<int:number>/copy/", views.request_copy, name="request_copy"),
+    # The public account's guests (guest_views.py).
+    path("guest/requests/", guest_views.guest_list, name="guest_list"),
+    path("guest/requests/new/", guest_views.guest_submit, name="guest_submit"),
+    path("guest/links/", guest_views.guest_links, name="guest_links"),
+    path("guest/openurl", guest_views.guest_openurl, name="guest_openurl"),
+    path("guest/r/<int:number>/<str:key>/", guest_views.guest_request, name="guest_request"),
+    path(
+        "guest/r/<int:number>/<str:key>/cancel/",
+        guest_views.guest_cancel,
+        name="guest_cancel",
+    ),
+    path(
+        "guest/r/<int:number>/<str:key>/ask-cancellation/",
+        guest_views.guest_ask_cancellation,
+        name="guest_ask_cancellation",
+    ),
+    path(
+        "guest/r/<int:number>/<str:key>/accept-quote/",
+        guest_views.guest_accept_quote,
+        name="guest_accept_quote",
+    ),
+    path(
+        "guest/r/<int:number>/<str:key>/decline-quote/",
+        guest_views.guest_decline_quote,
+        name="guest_decline_quote",
+    ),
 ]

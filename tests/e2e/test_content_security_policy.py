@@ -153,3 +153,28 @@ def test_the_campus_sign_up_keeps_to_the_policy(page, campus_idp):
     assert not page.evaluate("window.__cspViolations")
     assert not violations.console
     violations.visit("/accounts/3rdparty/signup/")
+
+
+def test_the_public_accounts_pages_keep_to_the_policy(page, cast):
+    from django.core.management import call_command
+
+    from requests_app.models import IllRequest
+
+    call_command("public_account", verbosity=0)
+    violations = Violations(page)
+    violations.visit("/accounts/login/")
+    log_in(page, "passing", "passing")
+    violations.visit("/guest/requests/new/")
+    page.locator("#id_document_type").select_option("journal_article")
+    page.locator("#id_publication_title").fill("Interlending & Document Supply")
+    page.locator("#id_article_title").fill("Licence to Deny?")
+    page.locator("#id_max_cost").fill("0")
+    page.locator("#id_contact_name").fill("张三")
+    page.locator("#id_contact_address").fill("北京")
+    page.locator("#id_contact_email").fill("zhang@example.org")
+    page.locator("#id_contact_phone").fill("13800138000")
+    page.locator("main form[method=post] button[type=submit]").first.click()
+    page.wait_for_url("**/guest/r/**")
+    link = IllRequest.objects.get(is_guest=True).guest_link_path()
+    for url in ["/guest/requests/", link, link + "cancel/", "/guest/links/", "/profile/"]:
+        violations.visit(url)

@@ -128,3 +128,36 @@ def test_the_list_shows_only_the_readers_own_requests(client_a, reader_a, reader
     content = client_a.get(reverse("request_list")).content.decode()
     assert f">{mine.number}</a>" in content
     assert "Not mine" not in content
+
+
+# --- The public account's guests (issue 13) ------------------------------------------------
+
+
+@pytest.fixture
+def client_guest(db):
+    from django.core.management import call_command
+
+    from tests.guests.conftest import guest_login
+
+    call_command("public_account", verbosity=0)
+    return guest_login()
+
+
+@pytest.mark.parametrize(("name", "method"), PAGES)
+def test_a_guest_of_the_public_account_is_refused_and_changes_nothing(
+    client_guest, own_request, name, method
+):
+    response = getattr(client_guest, method)(reverse(name, args=[own_request.number]))
+    assert response.status_code == 403
+    assert own_request.article_title not in response.content.decode()
+    own_request.refresh_from_db()
+    assert own_request.status == Status.AWAITING_COST_APPROVAL
+    assert own_request.history.count() == 0
+
+
+@pytest.mark.parametrize("name", ["guest_list", "guest_submit"])
+def test_guest_pages_refuse_readers_pending_readers_and_staff(
+    client_a, client_pending, client_staff, name
+):
+    for client in (client_a, client_pending, client_staff):
+        assert client.get(reverse(name)).status_code == 403

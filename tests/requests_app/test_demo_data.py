@@ -23,6 +23,7 @@ def snapshot():
         "requests_app.Supplier",
         "accounts.LedgerEntry",
         "accounts.LegacyAccount",
+        "accounts.PublicAccount",
     ):
         rows.append(serializers.serialize("json", apps.get_model(label).objects.order_by("pk")))
     return rows
@@ -62,6 +63,8 @@ def test_demo_data_creates_the_cast_and_a_second_run_changes_nothing(client):
     assert charged > 0
     assert ledger_balance(demo_reader) == 100 - charged
     assert client.login(username="demo-reader", password="demo-password")
+    # The public account, as the seed documents it.
+    assert client.login(username="passing", password="passing")
 
 
 def test_demo_data_refuses_to_run_with_debug_off_unless_told(settings):

@@ -18,7 +18,8 @@ from django.utils import timezone
 from accounts.hashers import wrap_legacy_password
 from accounts.ledger import ledger_record
 from accounts.legacy import LegacyAccount, LegacyStatus
-from accounts.models import EntryKind, LedgerEntry, PaymentMethod
+from accounts.models import EntryKind, LedgerEntry, PaymentMethod, PublicAccount
+from accounts.public import public_account_create
 from readers.models import IdType, Notice, Page, PageSlug, Reader, ReaderStatus, ReaderType
 from requests_app.forms import IllRequestForm, initial_from_reader
 from requests_app.lifecycle import request_transition
@@ -283,15 +284,20 @@ PAGES = {
         "首次登录后注册馆际互借账号，"
         "接到确认通知后重新登录即可使用。\n\n校外读者：请在登录页的“校外读者”栏用馆际互借账号登录；"
         "还没有账号的校外单位读者请先进行校外读者注册。\n\n"
-        "校外个人读者：可使用公用账号登录，申请本馆收藏文献的传递服务。\n\n"
+        "校外个人读者：可使用公用账号（登录页上有用户名和密码）登录，申请本馆收藏文献的传递服务。"
+        "每个浏览器只能看到自己提交的申请；每笔申请都会发到您填写的电子信箱，"
+        "邮件中的私人链接可在任何浏览器中打开、跟踪和取消该申请。\n\n"
         "提交申请：在“申请管理”中点击“提交申请”，"
         "认真填写文献信息、馆际互借信息和用户信息。",
         "body_en": "Campus readers: log in with the campus single sign-on, register an ILL "
         "account on "
         "your first visit, and log in again once the confirmation notice arrives.\n\n"
         "Off-campus readers: log in with your gateway account on the off-campus login page.\n\n"
-        "Individuals: log in with the public account to ask for delivery of documents this "
-        "library holds.\n\nTo ask for a document, open Requests \u2192 Submit request and fill in "
+        "Individuals: log in with the public account (its name and password are on the login "
+        "page) to ask for delivery of documents this library holds. Each browser sees only its "
+        "own requests; each request is e-mailed to the address you give, with a private link "
+        "that opens, follows and cancels it from any browser.\n\n"
+        "To ask for a document, open Requests \u2192 Submit request and fill in "
         "the document, ILL and contact details.",
     },
     PageSlug.ABOUT: {
@@ -458,6 +464,11 @@ class Command(BaseCommand):
             if new:
                 created.append(f"page {slug}")
 
+        # The public account as the seed documents it (passing / passing), for individuals.
+        if not PublicAccount.objects.exists():
+            public_account_create()
+            created.append("public account passing")
+
         if created:
             self.stdout.write(self.style.SUCCESS(f"Demo data: created {len(created)} objects."))
         else:
@@ -472,5 +483,6 @@ class Command(BaseCommand):
             "  old-li        off-campus, 80.00 yuan: log in with it on the login page\n"
             "  old-li-2      same ID as old-li, 20.00 yuan: attach it as history\n"
             "  old-wang      off-campus, owes 15.50 yuan\n"
-            "  old-stopped   disabled: only staff can link it"
+            "  old-stopped   disabled: only staff can link it\n"
+            "Public account for private individuals: passing / passing"
         )
