@@ -253,6 +253,8 @@ OFFICE_PERMISSIONS = {
     "requests_app.view_supplier",
     "requests_app.add_supplier",
     "requests_app.change_supplier",
+    "requests_app.view_guestpayment",
+    "requests_app.add_guestpayment",
     "accounts.view_ledgerentry",
     "accounts.add_ledgerentry",
     "accounts.view_account",
