@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
+from .delivery_admin import delivery_context, delivery_urls
 from .export import export_response
 from .lifecycle import (
     NEEDS_REASON,
@@ -30,7 +31,7 @@ from .lifecycle import (
     request_allowed_transitions,
     request_transition,
 )
-from .models import FeeKind, FeeLine, IllRequest, Status, StatusChange
+from .models import Delivery, FeeKind, FeeLine, IllRequest, Status, StatusChange
 from .services import REQUEST_FIELDS, request_refuse_cancellation
 from .statuses import OPEN_STATUSES
 
@@ -408,6 +409,10 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         return Q(
             content_type=ContentType.objects.get_for_model(FeeLine),
             additional_data__request_id=obj.pk,
+        ) | Q(
+            # Its electronic delivery's too (Delivery.get_additional_data).
+            content_type=ContentType.objects.get_for_model(Delivery),
+            additional_data__request_id=obj.pk,
         )
 
     def has_add_permission(self, request):
@@ -481,6 +486,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.transition_view),
                 name="{}_{}_transition".format(*info),
             ),
+            *delivery_urls(self),
             *super().get_urls(),
         ]
 
@@ -489,6 +495,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             context["allowed_transitions"] = [
                 (value, Status(value).label) for value in request_allowed_transitions(obj)
             ]
+            context.update(delivery_context(obj))
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def transition_view(self, request, pk):

@@ -24,4 +24,14 @@ urlpatterns = [
         name="request_decline_quote",
     ),
     path("requests/<int:number>/copy/", views.request_copy, name="request_copy"),
+    path(
+        "requests/<int:number>/delivery/",
+        views.delivery_statement,
+        name="delivery_statement",
+    ),
+    path(
+        "requests/<int:number>/delivery/download/",
+        views.delivery_download,
+        name="delivery_download",
+    ),
 ]
