@@ -277,7 +277,9 @@ def delivery_storage(environment) -> dict:
             "BACKEND": "django.core.files.storage.FileSystemStorage",
             # No base_url: nothing builds a URL to these files, and no web server serves them.
             "OPTIONS": {
-                "location": str(environment.path("DELIVERY_ROOT", default=Path(str(MEDIA_ROOT)) / "deliveries")),
+                "location": str(
+                    environment.path("DELIVERY_ROOT", default=Path(str(MEDIA_ROOT)) / "deliveries")
+                ),
                 "base_url": "/no-public-url/",
                 "file_permissions_mode": 0o600,
                 "directory_permissions_mode": 0o700,

@@ -23,12 +23,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from core.mail import send_to_reader
 from core.text import clean_text
 from readers.models import ReaderStatus
 
 from .lifecycle import (
     Details,
+    delivery_tell_reader,
     request_allowed_transitions,
     request_lock,
     request_transition_locked,
@@ -136,9 +136,10 @@ def delivery_attach(*, ill_request: IllRequest, upload, actor, note: str = "") -
     """Keep the PDF for the request's reader and deliver the request, in one go.
 
     A request not delivered yet is delivered here (charged to the reader's prepaid account; short
-    of balance it awaits payment, and the file waits with it). The reader is e-mailed the link
-    once the request is delivered. Raises DeliveryError, or the lifecycle's TransitionError.
-    Nothing is kept when anything fails: the stored file is removed again.
+    of balance it awaits payment, and the file waits with it). Once the request is delivered the
+    reader's days begin and they are e-mailed the link. Raises DeliveryError, or the
+    lifecycle's TransitionError. Nothing is kept when anything fails: the stored file is
+    removed again.
     """
     problem = pdf_problem(upload)
     if problem:
@@ -150,19 +151,12 @@ def delivery_attach(*, ill_request: IllRequest, upload, actor, note: str = "") -
         with transaction.atomic():
             locked = request_lock(ill_request)
             if locked.service_type != ServiceType.COPY:
-                raise DeliveryError(_("Only a copy (non-returnable) request is delivered as a file."))
+                raise DeliveryError(
+                    _("Only a copy (non-returnable) request is delivered as a file.")
+                )
             if Delivery.objects.filter(request=locked).exists():
                 raise DeliveryError(
                     _("Request %(number)s already has its file.") % {"number": locked.number}
-                )
-            if locked.status != Status.DELIVERED:
-                locked = request_transition_locked(
-                    locked,
-                    to=Status.DELIVERED,
-                    actor=actor,
-                    note=note,
-                    visible=True,
-                    details=Details(),
                 )
             now = timezone.now()
             delivery = Delivery.objects.create(
@@ -177,22 +171,22 @@ def delivery_attach(*, ill_request: IllRequest, upload, actor, note: str = "") -
             )
             if locked.status == Status.DELIVERED:
                 delivery_tell_reader(delivery)
+            else:
+                # Delivering it starts the reader's days and e-mails the link (lifecycle.py),
+                # now or, short of balance, once the request is paid.
+                request_transition_locked(
+                    locked,
+                    to=Status.DELIVERED,
+                    actor=actor,
+                    note=note,
+                    visible=True,
+                    details=Details(),
+                )
+                delivery.refresh_from_db()
     except BaseException:
         storage.delete(stored_name)
         raise
     return delivery
-
-
-def delivery_tell_reader(delivery: Delivery) -> None:
-    ill_request = delivery.request
-    if ill_request.reader is None:
-        return
-    send_to_reader(
-        ill_request.reader,
-        "delivery_ready",
-        {"ill_request": ill_request, "delivery": delivery},
-        address=ill_request.contact_email,
-    )
 
 
 # --- Who may download --------------------------------------------------------------------------

@@ -74,8 +74,10 @@ def delivery_view(modeladmin, request, pk):
     ):
         modeladmin.message_user(
             request,
-            _("Request %(number)s cannot take a file now (only a copy request that is delivered "
-              "or may be delivered, once).")
+            _(
+                "Request %(number)s cannot take a file now (only a copy request that is delivered "
+                "or may be delivered, once)."
+            )
             % {"number": ill_request.number},
             messages.WARNING,
         )
@@ -98,17 +100,18 @@ def delivery_view(modeladmin, request, pk):
             if delivery.request.status == Status.DELIVERED:
                 modeladmin.message_user(
                     request,
-                    _("Request %(number)s is delivered: the reader is e-mailed a link to the "
-                      "file.")
+                    _("Request %(number)s is delivered: the reader is e-mailed a link to the file.")
                     % {"number": ill_request.number},
                     messages.SUCCESS,
                 )
             else:
                 modeladmin.message_user(
                     request,
-                    _("The file is kept, but request %(number)s is awaiting payment: the reader's "
-                      "balance does not cover its total. The reader can download the file once "
-                      "the request is paid and delivered.")
+                    _(
+                        "The file is kept, but request %(number)s is awaiting payment: the "
+                        "reader's balance does not cover its total. The reader can download the "
+                        "file once the request is paid and delivered."
+                    )
                     % {"number": ill_request.number},
                     messages.WARNING,
                 )

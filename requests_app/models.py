@@ -605,9 +605,7 @@ class Delivery(models.Model):
     downloads = models.PositiveIntegerField(_("downloads"), default=0)
     last_downloaded_at = models.DateTimeField(_("last downloaded"), null=True, blank=True)
     # When the reader accepted the copyright statement for this document.
-    acknowledged_at = models.DateTimeField(
-        _("copyright statement accepted"), null=True, blank=True
-    )
+    acknowledged_at = models.DateTimeField(_("copyright statement accepted"), null=True, blank=True)
     purged_at = models.DateTimeField(_("file removed"), null=True, blank=True)
 
     objects = DeliveryQuerySet.as_manager()

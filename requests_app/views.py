@@ -7,10 +7,10 @@ Every view is for confirmed readers only, and every request is looked up through
 import logging
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django import forms
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.ledger import LedgerError, ledger_owing
 from readers.decorators import confirmed_reader_required
-from readers.models import Page, PageSlug
+from readers.models import DEFAULT_COPYRIGHT_STATEMENT, Page, PageSlug
 
 from . import services
 from .delivery import (
@@ -266,14 +266,6 @@ request_decline_quote = _action_view(
 
 # --- Electronic delivery (SPEC 4.6) ------------------------------------------------------------
 
-# Shown when the ILL office has not written the copyright statement page (版权声明) yet.
-DEFAULT_COPYRIGHT_STATEMENT = gettext_lazy(
-    "This copy is supplied to you for your own private study or non-commercial research only. "
-    "You may not pass it on, copy it again or make it available to others, in print or "
-    "electronically, beyond what copyright law allows."
-)
-
-
 def _delivery_of(ill_request):
     try:
         return ill_request.delivery
@@ -317,7 +309,10 @@ def _download(request, ill_request, delivery):
         logger.exception("Delivered file of request %s cannot be read", ill_request.number)
         messages.error(
             request,
-            _("The file cannot be read at the moment. Please try again later or ask the ILL office."),
+            _(
+                "The file cannot be read at the moment. Please try again later or ask the ILL "
+                "office."
+            ),
         )
         return redirect(ill_request)
     refusal = delivery_claim_download(delivery, user=request.user)
