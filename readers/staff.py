@@ -22,8 +22,6 @@ PERMISSIONS = {
         "illrequest": ["view", "change"],
         "feeline": ["view", "add", "change", "delete"],
         "statuschange": ["view"],
-        # Attached through the request's page (the request's change permission), never edited.
-        "delivery": ["view"],
     },
     "accounts": {
         # The ledger is only ever added to: no change or delete, for anyone.

@@ -31,6 +31,7 @@ from .lifecycle import (
     delivery_tell_reader,
     request_allowed_transitions,
     request_lock,
+    request_record_event,
     request_transition_locked,
 )
 from .models import Delivery, IllRequest, ServiceType
@@ -170,6 +171,8 @@ def delivery_attach(*, ill_request: IllRequest, upload, actor, note: str = "") -
                 max_downloads=settings.DELIVERY_MAX_DOWNLOADS,
             )
             if locked.status == Status.DELIVERED:
+                if note.strip():
+                    request_record_event(locked, actor=actor, event="", note=note)
                 delivery_tell_reader(delivery)
             else:
                 # Delivering it starts the reader's days and e-mails the link (lifecycle.py),

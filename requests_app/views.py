@@ -266,6 +266,7 @@ request_decline_quote = _action_view(
 
 # --- Electronic delivery (SPEC 4.6) ------------------------------------------------------------
 
+
 def _delivery_of(ill_request):
     try:
         return ill_request.delivery

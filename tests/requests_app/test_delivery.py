@@ -236,8 +236,13 @@ class TestStaffAttach:
 
     def test_a_request_already_delivered_takes_its_file_later(self, client_staff, reader_a):
         ill_request = IllRequestFactory(reader=reader_a, status=Status.DELIVERED)
-        client_staff.post(deliver_url(ill_request), {"file": pdf_upload()})
-        assert ill_request.history.count() == 0  # no second status change
+        client_staff.post(deliver_url(ill_request), {"file": pdf_upload(), "note": "第二部分"})
+        [entry] = ill_request.history.all()  # staff's note, no second status change
+        assert (entry.from_status, entry.to_status, entry.note) == (
+            "delivered",
+            "delivered",
+            "第二部分",
+        )
         assert Delivery.objects.get().request == ill_request
 
     def test_short_of_balance_the_request_awaits_payment_and_the_file_waits(
