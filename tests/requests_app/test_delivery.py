@@ -287,11 +287,18 @@ class TestStaffAttach:
         assert response.status_code == 302 and "/admin/login/" in response["Location"]
         assert not Delivery.objects.exists()
 
+    def test_the_attach_page_query_count(
+        self, client_staff, in_process, django_assert_max_num_queries
+    ):
+        client_staff.get(deliver_url(in_process))
+        with django_assert_max_num_queries(5):
+            assert client_staff.get(deliver_url(in_process)).status_code == 200
+
     def test_the_change_page_query_count_is_pinned_with_a_delivery(
         self, client_staff, delivered, django_assert_max_num_queries
     ):
         client_staff.get(change_url(delivered))
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(11):
             response = client_staff.get(change_url(delivered))
         assert response.status_code == 200
 
@@ -454,7 +461,7 @@ class TestDownloadAccess:
         if with_delivery:
             delivery_attach(ill_request=ill_request, upload=pdf_upload(), actor=staff)
         client_a.get(ill_request.get_absolute_url())
-        with django_assert_max_num_queries(8):
+        with django_assert_max_num_queries(7):
             response = client_a.get(ill_request.get_absolute_url())
         assert response.status_code == 200
         assert (b"delivery-heading" in response.content) is with_delivery
@@ -463,7 +470,7 @@ class TestDownloadAccess:
         self, client_a, delivered, django_assert_max_num_queries
     ):
         client_a.get(statement_url(delivered))
-        with django_assert_max_num_queries(7):
+        with django_assert_max_num_queries(6):
             assert client_a.get(statement_url(delivered)).status_code == 200
 
 
