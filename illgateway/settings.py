@@ -218,6 +218,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "requests_app.FeeLine"},
     {"model": "requests_app.Supplier"},
     {"model": "requests_app.GuestPayment"},
+    # The reader's downloads are counted by UPDATE, not saved: the trail holds staff's file
+    # (attached, by whom) and its removal by purge_deliveries.
+    {"model": "requests_app.Delivery", "exclude_fields": ["stored_name"]},
     {"model": "accounts.LedgerEntry"},
     # Who linked an old account to which reader, when (the import's bulk writes are not logged).
     {
@@ -279,6 +282,51 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+
+
+def delivery_storage(environment) -> dict:
+    """Where delivered PDFs are kept (SPEC 4.6): the STORAGES entry "deliveries".
+
+    Local disk under DELIVERY_ROOT by default (give every application server the same shared
+    folder), or an S3-compatible object store when DELIVERY_S3_BUCKET is set (that needs
+    `pip install "django-storages[s3]"`, see the README). Either way the files have no public
+    address: the portal streams them to their reader only (`requests_app.delivery`).
+    """
+    bucket = environment.str("DELIVERY_S3_BUCKET", default="")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            # No base_url: nothing builds a URL to these files, and no web server serves them.
+            "OPTIONS": {
+                "location": str(
+                    environment.path("DELIVERY_ROOT", default=Path(str(MEDIA_ROOT)) / "deliveries")
+                ),
+                "base_url": "/no-public-url/",
+                "file_permissions_mode": 0o600,
+                "directory_permissions_mode": 0o700,
+            },
+        }
+    options = {
+        "bucket_name": bucket,
+        "location": environment.str("DELIVERY_S3_PREFIX", default="deliveries"),
+        # Private objects; the portal reads them with its own credentials and streams them.
+        "default_acl": "private",
+        "querystring_auth": True,
+        "file_overwrite": False,
+    }
+    for option, variable in [
+        ("endpoint_url", "DELIVERY_S3_ENDPOINT_URL"),
+        ("region_name", "DELIVERY_S3_REGION"),
+        ("access_key", "DELIVERY_S3_ACCESS_KEY"),
+        ("secret_key", "DELIVERY_S3_SECRET_KEY"),
+    ]:
+        value = environment.str(variable, default="")
+        if value:
+            options[option] = value
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+STORAGES["deliveries"] = delivery_storage(env)
 
 # --- E-mail ------------------------------------------------------------------------------------
 
@@ -377,6 +425,21 @@ GUEST_REQUESTS_PER_EMAIL = env.int("GUEST_REQUESTS_PER_EMAIL", default=10)
 GUEST_REQUESTS_PER_ADDRESS = env.int("GUEST_REQUESTS_PER_ADDRESS", default=30)
 GUEST_LIMIT_HOURS = env.int("GUEST_LIMIT_HOURS", default=24)
 LEDGER_ENTRIES_PER_PAGE = 25
+
+# Electronic delivery (SPEC 4.6): the PDF staff attach to a copy request, how large it may be,
+# and for how long and how often its reader may download it (fixed on each delivery when it is
+# made, so that changing these later does not change what a reader was told).
+DELIVERY_MAX_MB = env.int("DELIVERY_MAX_MB", default=50)
+DELIVERY_DAYS = env.int("DELIVERY_DAYS", default=30)
+DELIVERY_MAX_DOWNLOADS = env.int("DELIVERY_MAX_DOWNLOADS", default=5)
+for _name in ("DELIVERY_MAX_MB", "DELIVERY_DAYS", "DELIVERY_MAX_DOWNLOADS"):
+    if vars()[_name] < 1:
+        raise ImproperlyConfigured(f"{_name} must be 1 or more")
+# Uploads above this size go to a temporary file rather than memory (Django's default 2.5 MB);
+# file uploads do not count towards DATA_UPLOAD_MAX_MEMORY_SIZE, so the PDF's own limit above is
+# the one that applies (set the reverse proxy's body limit, e.g. nginx client_max_body_size,
+# a little above DELIVERY_MAX_MB).
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 LOGGING = {
     "version": 1,

@@ -215,10 +215,21 @@ class PageSlug(models.TextChoices):
     HELP = "help", _("Help")
     ABOUT = "about", _("About")
     FEES = "fees", _("Fee schedule")
+    # Readers acknowledge it before their first download of a delivered PDF (SPEC 4.6).
+    COPYRIGHT = "copyright", _("Copyright statement")
+
+
+# What the copyright statement says until the ILL office writes its own page.
+DEFAULT_COPYRIGHT_STATEMENT = _(
+    "This copy is supplied to you for your own private study or non-commercial research only. "
+    "You may not pass it on, copy it again or make it available to others, in print or "
+    "electronically, beyond what copyright law allows."
+)
 
 
 class Page(BilingualText):
-    """A page staff edit in the admin: help (帮助), about (关于), fee schedule (收费标准)."""
+    """A page staff edit in the admin: help (帮助), about (关于), fee schedule (收费标准), the
+    copyright statement readers accept before downloading a delivered document (版权声明)."""
 
     slug = models.CharField(_("page"), max_length=20, choices=PageSlug.choices, unique=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)

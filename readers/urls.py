@@ -8,6 +8,7 @@ urlpatterns = [
     path("help/", views.page, {"slug": "help"}, name="help"),
     path("about/", views.page, {"slug": "about"}, name="about"),
     path("fees/", views.page, {"slug": "fees"}, name="fees"),
+    path("copyright/", views.page, {"slug": "copyright"}, name="copyright"),
     path("profile/", views.profile, name="profile"),
     path("legacy/", views.coming_soon, {"feature": "legacy"}, name="legacy_data"),
 ]

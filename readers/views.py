@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .decorators import confirmed_reader_required, reader_required
 from .forms import ReaderProfileForm
-from .models import Notice, Page, PageSlug
+from .models import DEFAULT_COPYRIGHT_STATEMENT, Notice, Page, PageSlug
 from .services import reader_update_profile
 
 
@@ -34,7 +34,8 @@ def page(request, slug):
     if slug not in PageSlug.values:
         raise Http404
     page = Page.objects.filter(slug=slug).first() or Page(slug=slug)
-    return render(request, "readers/page.html", {"page": page})
+    default = DEFAULT_COPYRIGHT_STATEMENT if slug == PageSlug.COPYRIGHT else ""
+    return render(request, "readers/page.html", {"page": page, "default_body": default})
 
 
 COMING_SOON = {

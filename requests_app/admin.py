@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from core.adminbase import GatewayAdminMixin, apply_to_each_row
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
+from .delivery_admin import delivery_context, delivery_urls
 from .export import export_response
 from .guests import guest_paid, guest_payment_record
 from .lifecycle import (
@@ -35,6 +36,7 @@ from .lifecycle import (
 )
 from .models import (
     SUPPLIER_FIELDS,
+    Delivery,
     FeeKind,
     FeeLine,
     GuestPayment,
@@ -495,6 +497,10 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 ContentType.objects.get_for_model(GuestPayment),
             ],
             additional_data__request_id=obj.pk,
+        ) | Q(
+            # Its electronic delivery's too (Delivery.get_additional_data).
+            content_type=ContentType.objects.get_for_model(Delivery),
+            additional_data__request_id=obj.pk,
         )
 
     def has_add_permission(self, request):
@@ -573,6 +579,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 self.admin_site.admin_view(self.transition_view),
                 name="{}_{}_transition".format(*info),
             ),
+            *delivery_urls(self),
             *super().get_urls(),
         ]
 
@@ -581,6 +588,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             context["allowed_transitions"] = [
                 (value, Status(value).label) for value in request_allowed_transitions(obj)
             ]
+            context.update(delivery_context(obj))
         return super().render_change_form(request, context, *args, obj=obj, **kwargs)
 
     def guest_payment_view(self, request, pk):

@@ -8,8 +8,10 @@ attention, by a personal notice on the board).
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -21,7 +23,15 @@ from accounts.ledger import InsufficientBalance, ledger_balance, ledger_charge
 from core.mail import send_email, send_to_reader
 from readers.services import notice_send
 
-from .models import FeeKind, FeeLine, GuestPayment, IllRequest, ServiceType, StatusChange
+from .models import (
+    Delivery,
+    FeeKind,
+    FeeLine,
+    GuestPayment,
+    IllRequest,
+    ServiceType,
+    StatusChange,
+)
 from .statuses import (
     CANCELLATION_ON_REQUEST,
     ENDS_UNSERVED,
@@ -242,7 +252,34 @@ def request_transition_locked(
         visible_to_reader=visible,
     )
     request_tell_reader(ill_request, change=change)
+    if to == S.DELIVERED:
+        _release_delivery(ill_request)
     return ill_request
+
+
+def _release_delivery(ill_request: IllRequest) -> None:
+    """A copy delivered with its PDF attached (SPEC 4.6): the reader's days start now, and the
+    reader is e-mailed the link. The file may have waited for the payment (delivery.py)."""
+    delivery = Delivery.objects.filter(request=ill_request, purged_at__isnull=True).first()
+    if delivery is None:
+        return
+    delivery.request = ill_request
+    delivery.expires_at = timezone.now() + timedelta(days=settings.DELIVERY_DAYS)
+    delivery.save(update_fields=["expires_at"])
+    delivery_tell_reader(delivery)
+
+
+def delivery_tell_reader(delivery: Delivery) -> None:
+    """E-mail the reader the link to their delivered file."""
+    ill_request = delivery.request
+    if ill_request.reader is None:
+        return
+    send_to_reader(
+        ill_request.reader,
+        "delivery_ready",
+        {"ill_request": ill_request, "delivery": delivery},
+        address=ill_request.contact_email,
+    )
 
 
 # Supplying the document charges its total to the reader's prepaid balance (SPEC 4.5).

@@ -772,3 +772,93 @@ class GuestPayment(models.Model):
     def get_additional_data(self):
         # Read by django-auditlog: the request's History page lists its payments.
         return {"request_id": self.request_id}
+
+
+class DeliveryQuerySet(models.QuerySet):
+    def due_for_purge(self, now):
+        """Deliveries whose file is still kept but may no longer be downloaded."""
+        return self.filter(purged_at__isnull=True).filter(
+            Q(expires_at__lte=now) | Q(downloads__gte=F("max_downloads"))
+        )
+
+
+class Delivery(models.Model):
+    """The PDF staff attached to a copy request, and how its reader may download it (SPEC 4.6).
+
+    The days and the number of downloads are fixed when the file is attached (from
+    DELIVERY_DAYS and DELIVERY_MAX_DOWNLOADS). Whether someone may download it now is decided in
+    one place, `delivery.delivery_can_download`.
+    """
+
+    request = models.OneToOneField(
+        IllRequest,
+        on_delete=models.PROTECT,
+        related_name="delivery",
+        verbose_name=_("request"),
+    )
+    # The file's name in the "deliveries" storage (settings.STORAGES), a random one; the reader
+    # gets `file_name`, the name staff uploaded it under. Read and written by delivery.py only.
+    stored_name = models.CharField(_("stored as"), max_length=255, editable=False)
+    file_name = models.CharField(_("file name"), max_length=255)
+    size = models.PositiveBigIntegerField(_("size (bytes)"))
+    delivered_at = models.DateTimeField(_("attached"), default=timezone.now)
+    delivered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("attached by"),
+    )
+    expires_at = models.DateTimeField(_("downloadable until"))
+    max_downloads = models.PositiveIntegerField(_("downloads allowed"))
+    downloads = models.PositiveIntegerField(_("downloads"), default=0)
+    last_downloaded_at = models.DateTimeField(_("last downloaded"), null=True, blank=True)
+    # When the reader accepted the copyright statement for this document.
+    acknowledged_at = models.DateTimeField(_("copyright statement accepted"), null=True, blank=True)
+    purged_at = models.DateTimeField(_("file removed"), null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("electronic delivery")
+        verbose_name_plural = _("electronic deliveries")
+        ordering = ["-delivered_at", "-pk"]
+        constraints = [
+            # The counter never passes the limit, whatever runs at once (see delivery.py).
+            models.CheckConstraint(
+                condition=Q(downloads__lte=F("max_downloads")),
+                name="delivery_downloads_within_limit",
+            ),
+        ]
+        indexes = [
+            # purge_deliveries reads the files still kept.
+            models.Index(
+                fields=["expires_at"],
+                name="delivery_kept",
+                condition=Q(purged_at__isnull=True),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.request.number}: {self.file_name}"
+
+    def get_additional_data(self):
+        # Read by django-auditlog: the request's History page lists its delivery's changes.
+        return {"request_id": self.request_id}
+
+    @property
+    def downloads_left(self) -> int:
+        return max(self.max_downloads - self.downloads, 0)
+
+    @property
+    def is_removed(self) -> bool:
+        return self.purged_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at
+
+    @property
+    def is_used_up(self) -> bool:
+        return self.downloads >= self.max_downloads

@@ -50,4 +50,14 @@ urlpatterns = [
         guest_views.guest_decline_quote,
         name="guest_decline_quote",
     ),
+    path(
+        "requests/<int:number>/delivery/",
+        views.delivery_statement,
+        name="delivery_statement",
+    ),
+    path(
+        "requests/<int:number>/delivery/download/",
+        views.delivery_download,
+        name="delivery_download",
+    ),
 ]

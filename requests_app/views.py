@@ -7,9 +7,11 @@ Every view is for confirmed readers only, and every request is looked up through
 import logging
 from urllib.parse import urlencode
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -18,8 +20,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.ledger import LedgerError, ledger_owing
 from readers.decorators import confirmed_reader_required
+from readers.models import DEFAULT_COPYRIGHT_STATEMENT, Page, PageSlug
 
 from . import services
+from .delivery import (
+    Refusal,
+    delivery_acknowledge,
+    delivery_can_download,
+    delivery_claim_download,
+    delivery_open,
+    delivery_response,
+)
 from .forms import (
     GROUPS,
     IllRequestForm,
@@ -43,7 +54,7 @@ def get_request_for_reader(request, number) -> IllRequest:
     return get_object_or_404(
         IllRequest.objects.for_reader(request.user.reader)
         .with_total_fee()
-        .select_related("reader"),
+        .select_related("reader", "delivery"),
         number=number,
     )
 
@@ -193,6 +204,7 @@ def request_detail(request, number):
             "groups": _field_groups(ill_request),
             "fee_lines": ill_request.fee_lines.all(),
             "history": ill_request.history.for_reader().order_by("at", "pk"),
+            **_delivery_shown(request, ill_request),
         },
     )
 
@@ -250,3 +262,113 @@ request_decline_quote = _action_view(
     services.request_decline_quote,
     gettext_lazy("You declined the cost; request %(number)s has been cancelled."),
 )
+
+
+# --- Electronic delivery (SPEC 4.6) ------------------------------------------------------------
+
+
+def _delivery_of(ill_request):
+    try:
+        return ill_request.delivery
+    except IllRequest.delivery.RelatedObjectDoesNotExist:
+        return None
+
+
+def _delivery_shown(request, ill_request) -> dict:
+    """What the request's page says about its delivered file, if it has one."""
+    delivery = _delivery_of(ill_request)
+    if delivery is None:
+        return {"delivery": None}
+    refusal = delivery_can_download(delivery, user=request.user)
+    return {"delivery": delivery, "delivery_refusal": refusal and refusal.value}
+
+
+class AcknowledgeForm(forms.Form):
+    accept = forms.BooleanField(
+        label=gettext_lazy("I have read the copyright statement and accept it."),
+        error_messages={
+            "required": gettext_lazy("Tick the box to accept the statement, then download.")
+        },
+    )
+
+
+def _refused(request, ill_request, refusal):
+    messages.error(request, refusal.label)
+    return redirect(ill_request)
+
+
+def _download(request, ill_request, delivery):
+    """Stream the file to its reader, counting the download; else back to the request page."""
+    refusal = delivery_can_download(delivery, user=request.user)
+    if refusal == Refusal.NOT_ACKNOWLEDGED:
+        return redirect("delivery_statement", number=ill_request.number)
+    if refusal:
+        return _refused(request, ill_request, refusal)
+    try:
+        handle = delivery_open(delivery)
+    except OSError:
+        logger.exception("Delivered file of request %s cannot be read", ill_request.number)
+        messages.error(
+            request,
+            _(
+                "The file cannot be read at the moment. Please try again later or ask the ILL "
+                "office."
+            ),
+        )
+        return redirect(ill_request)
+    refusal = delivery_claim_download(delivery, user=request.user)
+    if refusal:
+        handle.close()
+        return _refused(request, ill_request, refusal)
+    return delivery_response(delivery, handle)
+
+
+def _delivered_request(request, number):
+    ill_request = get_request_for_reader(request, number)
+    delivery = _delivery_of(ill_request)
+    if delivery is None:
+        raise Http404
+    return ill_request, delivery
+
+
+@confirmed_reader_required
+@require_http_methods(["GET", "POST"])
+def delivery_statement(request, number):
+    """The copyright statement (a page staff edit), accepted once per document, then the
+    download."""
+    ill_request, delivery = _delivered_request(request, number)
+    refusal = delivery_can_download(delivery, user=request.user)
+    if refusal not in (None, Refusal.NOT_ACKNOWLEDGED):
+        return _refused(request, ill_request, refusal)
+    form = AcknowledgeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        refusal = delivery_acknowledge(delivery, user=request.user)
+        if refusal:
+            return _refused(request, ill_request, refusal)
+        return _download(request, ill_request, delivery)
+    statement = Page.objects.filter(slug=PageSlug.COPYRIGHT).first()
+    return render(
+        request,
+        "requests_app/delivery_statement.html",
+        {
+            "ill_request": ill_request,
+            "delivery": delivery,
+            "statement": statement if statement and statement.body else None,
+            "default_statement": DEFAULT_COPYRIGHT_STATEMENT,
+            "form": form,
+            "acknowledged": refusal is None,
+        },
+        status=400 if form.is_bound else 200,
+    )
+
+
+@confirmed_reader_required
+@require_http_methods(["GET", "POST"])
+def delivery_download(request, number):
+    """The download (POST, from the request page's button). A GET — the e-mail's link followed
+    after logging in, a bookmark — shows the request page with the button instead: a link that
+    a mail scanner or a prefetch follows must not use up a download."""
+    ill_request, delivery = _delivered_request(request, number)
+    if request.method != "POST":
+        return redirect(ill_request)
+    return _download(request, ill_request, delivery)

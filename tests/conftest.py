@@ -6,6 +6,20 @@ from django.test import Client
 from tests.factories import PASSWORD, PendingReaderFactory, ReaderFactory, StaffFactory
 
 
+@pytest.fixture(autouse=True)
+def delivery_folder(settings, tmp_path):
+    """Delivered PDFs go to a folder of each test's own, never to var/."""
+    folder = tmp_path / "deliveries"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "deliveries": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(folder)},
+        },
+    }
+    return folder
+
+
 @pytest.fixture
 def password():
     return PASSWORD

@@ -12,9 +12,11 @@ from django.urls import reverse
 from accounts.models import LedgerEntry
 from readers.models import Notice, Page, Reader
 from readers.staff import STAFF_GROUP
-from requests_app.models import FeeLine, IllRequest
+from requests_app.delivery import delivery_purge
+from requests_app.models import Delivery, FeeLine, IllRequest
 from tests.factories import IllRequestFactory, PageFactory, ReaderFactory, UserFactory
 from tests.readers.test_staff_escalation import admin_form
+from tests.requests_app.pdfs import pdf_upload
 from tests.requests_app.test_admin import change_form_data
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,32 @@ def test_nobody_edits_or_deletes_an_entry_in_the_admin(client, office_member, wh
     entry.refresh_from_db()
     assert entry.action == LogEntry.Action.UPDATE
     assert LogEntry.objects.filter(pk=entry.pk).exists()
+
+
+def test_a_pdf_attached_by_the_office_and_its_removal_are_on_the_requests_history(
+    office, office_member
+):
+    ill_request = IllRequestFactory(status="in_process")
+    response = office.post(
+        reverse("admin:requests_app_illrequest_deliver", args=[ill_request.pk]),
+        {"file": pdf_upload(name="全文.pdf")},
+    )
+    assert response.status_code == 302
+    delivery = Delivery.objects.get()
+    created = entries_for(Delivery, delivery.pk).first()
+    assert (created.action, created.actor) == (LogEntry.Action.CREATE, office_member)
+    assert created.changes_dict["file_name"] == ["None", "全文.pdf"]
+    assert "stored_name" not in created.changes_dict  # where it is kept is not staff's concern
+
+    # purge_deliveries, the system, removes it when its days are over.
+    delivery_purge(now=delivery.expires_at)
+    removed = entries_for(Delivery, delivery.pk).last()
+    assert removed.action == LogEntry.Action.UPDATE and removed.actor is None
+    assert "purged_at" in removed.changes_dict
+
+    history = office.get(
+        reverse("admin:requests_app_illrequest_history", args=[ill_request.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "Created: electronic delivery" in history and "全文.pdf" in history
+    assert "File removed" in history

@@ -37,3 +37,10 @@ def test_page_in_one_language_falls_back_to_the_other(client_anon):
     )
     content = client_anon.get("/fees/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "每页 0.3 元" in content
+
+
+def test_the_copyright_statement_not_written_yet_reads_the_offices_default(client_anon):
+    english = client_anon.get("/copyright/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "for your own private study or non-commercial research only" in english
+    chinese = client_anon.get("/copyright/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "仅供您个人学习或非商业性研究使用" in chinese

@@ -46,10 +46,10 @@ def test_demo_data_creates_the_cast_and_a_second_run_changes_nothing(client):
     assert Reader.objects.get(user__username="demo-reader").is_confirmed
     assert Reader.objects.get(user__username="demo-pending").is_pending
     assert Notice.objects.filter(pinned=True).exists()
-    assert Page.objects.count() == 3
     from requests_app.models import Supplier
 
     assert {"calis", "nstl", "cashl"} <= set(Supplier.objects.values_list("kind", flat=True))
+    assert Page.objects.count() == 4  # help, about, fee schedule, copyright statement
     from requests_app.models import IllRequest
 
     assert IllRequest.objects.filter(reader__user__username="demo-reader").count() == 3

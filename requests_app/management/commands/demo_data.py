@@ -319,6 +319,17 @@ PAGES = {
         "Payment: in cash or by campus card at the ILL office, or by bank transfer quoting the "
         "request number and your name.",
     },
+    PageSlug.COPYRIGHT: {
+        "title_zh": "版权声明",
+        "title_en": "Copyright statement",
+        "body_zh": "本馆通过馆际互借与文献传递提供的复制件仅供读者个人学习或非商业性研究使用。"
+        "读者不得将其转交他人、再次复制，或以印刷或电子形式提供给他人，"
+        "著作权法另有规定的除外。\n\n下载即表示您同意遵守上述规定。",
+        "body_en": "Copies supplied through interlibrary loan and document delivery are for the "
+        "reader's own private study or non-commercial research only. You may not pass them on, "
+        "copy them again or make them available to others, in print or electronically, beyond "
+        "what copyright law allows.\n\nBy downloading you agree to these terms.",
+    },
 }
 
 
