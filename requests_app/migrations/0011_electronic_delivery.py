@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0008_dashboard_indexes'),
+        ('requests_app', '0010_guest_requests'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
