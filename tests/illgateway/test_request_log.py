@@ -45,9 +45,7 @@ def _run(log_format):
 
 def test_json_logs_one_object_per_request_with_method_path_status_and_duration():
     # Django's own ERROR line for a 5xx stays (with the traceback, for a crash).
-    lines = [
-        line for line in map(json.loads, _run("json")) if line["logger"] != "django.request"
-    ]
+    lines = [line for line in map(json.loads, _run("json")) if line["logger"] != "django.request"]
     requests = [line for line in lines if line["logger"] == "illgateway.request"]
     assert [(r["method"], r["path"], r["status"]) for r in requests] == [
         ("GET", "/i18n/setlang/", 302),
