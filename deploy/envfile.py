@@ -32,4 +32,4 @@ if __name__ == "__main__":
     if len(sys.argv) < 3:
         raise SystemExit(__doc__)
     os.environ.update(read_env_file(sys.argv[1]))
-    os.execvp(sys.argv[2], sys.argv[2:])
+    os.execvp(sys.argv[2], sys.argv[2:])  # noqa: S606 (the command as given, as env(1) does)

@@ -31,7 +31,8 @@ max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 2000))
 max_requests_jitter = 200
 
 # The workers' heartbeat files in memory (tmpfs), not on a disk that may stall or be shared.
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+SHM = "/dev/shm"  # noqa: S108 (gunicorn's heartbeat files, not data)
+worker_tmp_dir = SHM if os.path.isdir(SHM) else None
 
 # No control socket (gunicorn 25 and later open one in the working directory or the home
 # folder by default): nothing to collide with when servers share a home over NFS. Reload with

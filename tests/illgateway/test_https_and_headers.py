@@ -245,12 +245,13 @@ def test_the_gunicorn_configuration_loads_with_the_sample_environment():
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    config = dict(
-        line.split("=", 1) for line in map(str.strip, result.stdout.splitlines()) if "=" in line
-    )
-    assert config["workers"].strip() == "3"
-    assert config["worker_tmp_dir"].strip() == "/dev/shm"
-    assert config["control_socket_disable"].strip() == "True"
+    config = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition("=") for line in result.stdout.splitlines())
+    }
+    assert config["workers"] == "3"
+    assert config["worker_tmp_dir"] == "/dev/shm"
+    assert config["control_socket_disable"] == "True"
     assert "%(M)s" in config["access_log_format"]
 
 
