@@ -271,3 +271,25 @@ def test_every_scheduled_job_has_a_service_and_a_timer():
     for job in ("expire-requests", "purge-deliveries", "sync-federation", "check-ledger"):
         assert {f"illgateway-{job}.service", f"illgateway-{job}.timer"} <= units
     assert {"illgateway-web.service", "illgateway-worker.service"} <= units
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "warning"),
+    [
+        ("CACHE_URL", "locmemcache://", "illgateway.W001"),
+        ("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend", "illgateway.W003"),
+    ],
+)
+def test_check_deploy_warns_of_state_one_server_keeps_to_itself(variable, value, warning):
+    env = {"PATH": os.environ.get("PATH", ""), **_sample_env(), variable: value}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert warning in result.stderr
