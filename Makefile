@@ -14,7 +14,7 @@ DEV_ENV := DEBUG=true
 DEV_IDP_PORT ?= 8001
 OIDC_PROVIDERS ?= [{"id": "campus", "label": "统一认证 Campus login (development IdP)", "server_url": "http://127.0.0.1:$(DEV_IDP_PORT)", "client_id": "ill-gateway-dev", "secret": "dev-secret"}]
 
-.PHONY: run test install migrate lint format messages clean bench-import
+.PHONY: run test install migrate lint format messages clean bench-import load
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && $(VENV)/bin/python tools/bootstrap_pip.py )
@@ -70,3 +70,16 @@ clean:
 bench-import: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_import} \
 		$(VENV)/bin/python bench/import_legacy.py $(BENCH_ARGS)
+
+# The load test: locust's journeys (bench/locustfile.py) against gunicorn + PostgreSQL on loopback
+# (drops and re-creates load_test). Locust lives in a venv of its own (.venv-load), pinned by
+# constraints.txt, so its gevent never meets the application's.
+LOAD_ARGS ?= --users 50 --duration 2m
+.venv-load/bin/locust: constraints.txt
+	$(PYTHON) -m venv .venv-load
+	.venv-load/bin/pip install --quiet -c constraints.txt locust
+	touch $@
+
+load: install .venv-load/bin/locust
+	DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/load_test} \
+		$(PY) bench/load.py --locust .venv-load/bin/locust $(LOAD_ARGS)

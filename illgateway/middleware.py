@@ -3,7 +3,9 @@ read, and no caching of what a signed-in person sees."""
 
 import codecs
 import functools
+import logging
 import string
+import time
 
 from allauth.account.adapter import get_adapter
 from auditlog.middleware import AuditlogMiddleware
@@ -19,6 +21,43 @@ from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
 from accounts.public import is_guest
+
+request_log = logging.getLogger("illgateway.request")
+
+
+class RequestLogMiddleware:
+    """One log line per request: method, path (without the query string, which may carry what
+    a reader typed), status and duration in milliseconds. First in MIDDLEWARE, so the duration
+    covers all the others; a view that raises is logged as the 500 Django answers."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        start = time.perf_counter()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            return response
+        finally:
+            duration_ms = round((time.perf_counter() - start) * 1000, 1)
+            # The load balancer's probes every few seconds: only their failures are news.
+            quiet = request.path == "/healthz" and status == 200
+            request_log.log(
+                logging.DEBUG if quiet else logging.INFO,
+                "%s %s %s %.1fms",
+                request.method,
+                request.path,
+                status,
+                duration_ms,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "status": status,
+                    "duration_ms": duration_ms,
+                },
+            )
 
 
 class MethodNotAllowedPageMiddleware:

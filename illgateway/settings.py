@@ -83,6 +83,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: one log line per request (its duration includes everything below), and the load
+    # balancer's health check, answered before the host check, the HTTPS redirect and sessions.
+    "illgateway.middleware.RequestLogMiddleware",
+    "illgateway.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -104,6 +108,15 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "illgateway.urls"
+# Where the back office is served: a path of its own makes it less of a target for scans.
+ADMIN_PATH = env.str("ADMIN_PATH", default="admin").strip("/")
+if not ADMIN_PATH or not all(
+    part.isascii() and part.replace("-", "").replace("_", "").isalnum()
+    for part in ADMIN_PATH.split("/")
+):
+    raise ImproperlyConfigured(
+        "ADMIN_PATH must be a path like 'back-office' or 'staff/admin' (letters, digits, - and _)"
+    )
 WSGI_APPLICATION = "illgateway.wsgi.application"
 
 TEMPLATES = [
@@ -269,7 +282,7 @@ USE_TZ = True
 # --- Static files ------------------------------------------------------------------------------
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -441,11 +454,30 @@ for _name in ("DELIVERY_MAX_MB", "DELIVERY_DAYS", "DELIVERY_MAX_DOWNLOADS"):
 # a little above DELIVERY_MAX_MB).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
+# The health check (/healthz): how long the oldest e-mail may wait in the queue, in seconds,
+# before the check fails (the worker is down or stuck).
+HEALTH_MAIL_MAX_AGE = env.int("HEALTH_MAIL_MAX_AGE", default=900)
+
+# Logs go to standard error (systemd's journal), one line per record; LOG_FORMAT=json writes
+# each as one JSON object for a log collector. RequestLogMiddleware writes one line per request
+# (method, path, status, duration) on the logger "illgateway.request".
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+if LOG_FORMAT not in ("text", "json"):
+    raise ImproperlyConfigured("LOG_FORMAT must be text or json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "illgateway.logformat.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # Two lines per task run is noise; failed e-mails are logged by core.mail.
-    "loggers": {"django_tasks": {"level": "WARNING"}},
+    "loggers": {
+        # Two lines per task run is noise; failed e-mails are logged by core.mail.
+        "django_tasks": {"level": "WARNING"},
+        # Django's own line per 4xx/5xx would repeat the request line (errors still log).
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
 }

@@ -1,6 +1,7 @@
 """Root URL configuration: the reader portal, allauth's login pages, admin and language switch."""
 
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
@@ -28,22 +29,23 @@ urlpatterns = [
     # The back office has no password forms of its own: staff log in and change their password
     # through the portal's forms, which are throttled (and the admin's are not).
     path(
-        "admin/password_change/",
+        f"{settings.ADMIN_PATH}/password_change/",
         RedirectView.as_view(pattern_name="account_change_password"),
     ),
     # The ILL office's statistics: admin pages (staff login, the admin's look), linked from the
     # dashboard; each view checks the office's permission.
     path(
-        "admin/statistics/",
+        f"{settings.ADMIN_PATH}/statistics/",
         admin.site.admin_view(statistics_view),
         name="request_statistics",
     ),
     path(
-        "admin/statistics/csv/",
+        f"{settings.ADMIN_PATH}/statistics/csv/",
         admin.site.admin_view(statistics_csv_view),
         name="request_statistics_csv",
     ),
-    path("admin/", admin.site.urls),
+    # ADMIN_PATH: "admin" unless the environment names another path.
+    path(f"{settings.ADMIN_PATH}/", admin.site.urls),
 ]
 
 admin.site.site_header = _("ILL Reader Gateway: back office")

@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -175,3 +177,122 @@ def test_a_signed_in_pending_reader_is_covered_too(client_pending):
 def test_anonymous_public_pages_may_be_cached(client_anon):
     # The rule is about signed-in people: the public board and login page carry no one's data.
     assert not _no_store(client_anon.get("/help/"))
+
+
+# --- The deploy/ files (issue 15.1) ------------------------------------------------------------
+
+DEPLOY = ROOT / "deploy"
+read_env_file = runpy.run_path(str(DEPLOY / "envfile.py"))["read_env_file"]
+
+
+def _sample_env():
+    """deploy/illgateway.env.sample as systemd reads it, with the one value it leaves blank."""
+    env = read_env_file(str(DEPLOY / "illgateway.env.sample"))
+    assert env["SECRET_KEY"] == ""  # no secret in the repository for anyone to copy
+    env["SECRET_KEY"] = "sample-env-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz"
+    return env
+
+
+def test_check_deploy_is_clean_with_the_deploy_environment_sample():
+    env = {"PATH": os.environ.get("PATH", ""), **_sample_env()}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_environment_sample_documents_every_variable_the_code_reads():
+    read = set(
+        re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', (ROOT / "illgateway/settings.py").read_text())
+    )
+    read |= set(
+        re.findall(r'os\.environ\.get\("([A-Z_]+)"', (DEPLOY / "gunicorn.conf.py").read_text())
+    )
+    read |= {"SAML_LEGACY_PROVIDER", "TASKS_BACKEND"}  # a migration's; a multi-line call
+    assert len(read) > 40
+    sample = (DEPLOY / "illgateway.env.sample").read_text()
+    documented = set(re.findall(r"^#? ?([A-Z_]+)=", sample, flags=re.MULTILINE))
+    assert read - documented == set()
+    # …and the README's configuration table names the application's.
+    readme = (ROOT / "README.md").read_text()
+    app_vars = read - {v for v in read if v.startswith("GUNICORN_")} - {"FORWARDED_ALLOW_IPS"}
+    assert {v for v in app_vars if f"`{v}`" not in readme} == set()
+
+
+def test_the_gunicorn_configuration_loads_with_the_sample_environment():
+    env = {"PATH": os.environ.get("PATH", ""), **_sample_env(), "GUNICORN_WORKERS": "3"}
+    result = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "--check-config",
+            "--print-config",
+            "-c",
+            "deploy/gunicorn.conf.py",
+            "illgateway.wsgi",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    config = {
+        key.strip(): value.strip()
+        for key, _, value in (line.partition("=") for line in result.stdout.splitlines())
+    }
+    assert config["workers"] == "3"
+    assert config["worker_tmp_dir"] == "/dev/shm"
+    assert config["control_socket_disable"] == "True"
+    assert "%(M)s" in config["access_log_format"]
+
+
+def test_nginx_lets_through_every_body_django_accepts():
+    from django.conf import settings
+
+    site = (DEPLOY / "nginx" / "illgateway.conf").read_text()
+    size = re.search(r"client_max_body_size (\d+)m;", site)
+    assert int(size.group(1)) * 1024 * 1024 >= settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    # …and the page where staff attach a delivered PDF takes the largest one allowed.
+    deliver = re.search(r"deliver/\$ \{\s*client_max_body_size (\d+)m;", site)
+    assert int(deliver.group(1)) > settings.DELIVERY_MAX_MB
+    for header in ("X-Forwarded-For $proxy_add_x_forwarded_for", "X-Forwarded-Proto $scheme"):
+        assert header in site
+    assert "server_tokens off" in site
+
+
+def test_every_scheduled_job_has_a_service_and_a_timer():
+    units = {p.name for p in (DEPLOY / "systemd").iterdir()}
+    for job in ("expire-requests", "purge-deliveries", "sync-federation", "check-ledger"):
+        assert {f"illgateway-{job}.service", f"illgateway-{job}.timer"} <= units
+    assert {"illgateway-web.service", "illgateway-worker.service"} <= units
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "warning"),
+    [
+        ("CACHE_URL", "locmemcache://", "illgateway.W001"),
+        ("TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend", "illgateway.W003"),
+    ],
+)
+def test_check_deploy_warns_of_state_one_server_keeps_to_itself(variable, value, warning):
+    env = {"PATH": os.environ.get("PATH", ""), **_sample_env(), variable: value}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode != 0
+    assert warning in result.stderr
