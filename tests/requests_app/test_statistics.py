@@ -5,8 +5,8 @@ import csv
 import datetime
 import io
 import re
-from types import SimpleNamespace
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 import time_machine
