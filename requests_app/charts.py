@@ -80,14 +80,16 @@ def _horizontal(items, highest):
 
 
 def _vertical(items, highest):
-    slot = min(BAR + GAP, max((WIDTH - 40) // max(len(items), 1), 4))
-    bar = max(slot - 2, 2)
+    # Room on the left for the axis's highest value.
+    left = 16 + 8 * len(str(highest))
+    slot = min(2 * BAR, max((WIDTH - left) // max(len(items), 1), 4))
+    bar = max(slot - 4, 2)
     # Labels at least 14 units apart: with many bars only every n-th is labelled (each bar
     # still names itself in its <title>, and the table beside lists them all).
     every = math.ceil(14 / slot)
     parts = []
     for index, (label, value) in enumerate(items):
-        x = 40 + index * slot
+        x = left + index * slot
         length = round(PLOT_HEIGHT * value / highest)
         parts.append(
             (
@@ -104,11 +106,13 @@ def _vertical(items, highest):
             )
         )
     axis = format_html(
-        '<line class="stats-axis" x1="38" y1="{y}" x2="{x2}" y2="{y}"/>'
-        '<text class="stats-value" x="34" y="12" text-anchor="end">{top}</text>'
-        '<text class="stats-value" x="34" y="{y}" text-anchor="end">0</text>',
+        '<line class="stats-axis" x1="{x1}" y1="{y}" x2="{x2}" y2="{y}"/>'
+        '<text class="stats-value" x="{at}" y="12" text-anchor="end">{top}</text>'
+        '<text class="stats-value" x="{at}" y="{y}" text-anchor="end">0</text>',
+        x1=left - 2,
         y=PLOT_HEIGHT,
-        x2=40 + len(items) * slot,
+        x2=left + len(items) * slot,
+        at=left - 6,
         top=highest,
     )
     body = format_html_join(
@@ -118,4 +122,5 @@ def _vertical(items, highest):
         'transform="rotate(-60 {} {})">{}</text>',
         parts,
     )
-    return axis + body, max(WIDTH, 40 + len(items) * slot + 10), PLOT_HEIGHT + AXIS_HEIGHT + 10
+    width = max(WIDTH, left + len(items) * slot + 10)
+    return axis + body, width, PLOT_HEIGHT + AXIS_HEIGHT + 10

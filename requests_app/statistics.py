@@ -30,7 +30,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import (
     Aggregate,
     Count,
@@ -194,10 +194,12 @@ def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
+# Counted on `status` (never empty), not the primary key: the columns read are all in the
+# `illrequest_statistics` index, so PostgreSQL never visits the table.
 _COUNTS = {
-    "requests": Count("pk"),
-    "outcomes": Count("pk", filter=Q(status__in=sorted(OUTCOME_STATUSES))),
-    "supplied": Count("pk", filter=Q(status__in=sorted(SUPPLIED_STATUSES))),
+    "requests": Count("status"),
+    "outcomes": Count("status", filter=Q(status__in=sorted(OUTCOME_STATUSES))),
+    "supplied": Count("status", filter=Q(status__in=sorted(SUPPLIED_STATUSES))),
 }
 
 
@@ -286,8 +288,21 @@ class Statistics:
     breakdowns: list[Breakdown]
 
 
+# Each table's percentiles sort its range's durations: enough memory for a year at 2,000,000
+# requests to sort without spilling to disk, for these queries only.
+SORT_MEMORY = "64MB"
+
+
 def request_statistics(*, start: datetime.date, end: datetime.date) -> Statistics:
     """The statistics of the requests submitted from `start` to `end`, both included."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL work_mem = %s", [SORT_MEMORY])
+        return _statistics(start, end)
+
+
+def _statistics(start: datetime.date, end: datetime.date) -> Statistics:
     numbers = _Numbers(start, end)
     [total] = numbers.rows(None, lambda _key: gettext("All requests"))
 

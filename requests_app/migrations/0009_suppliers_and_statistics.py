@@ -8,6 +8,23 @@ from django.db.models import F, Min, OuterRef, Subquery
 
 def supplied_at_from_history(apps, schema_editor):
     """Requests delivered or lent before the column existed: the time of that history entry."""
+    if schema_editor.connection.vendor == "postgresql":
+        # One pass over the history, grouped, rather than a lookup per request: minutes fewer
+        # at millions of requests.
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute(
+                """
+                UPDATE requests_app_illrequest AS r SET supplied_at = first.at
+                FROM (
+                    SELECT request_id, min(at) AS at FROM requests_app_statuschange
+                    WHERE to_status IN ('delivered', 'on_loan') AND from_status <> to_status
+                    GROUP BY request_id
+                ) AS first
+                WHERE first.request_id = r.id
+                  AND r.status IN ('delivered', 'on_loan', 'returned')
+                """
+            )
+        return
     IllRequest = apps.get_model("requests_app", "IllRequest")
     StatusChange = apps.get_model("requests_app", "StatusChange")
     handed_over = (

@@ -64,6 +64,18 @@ def test_the_office_adds_a_supplier_and_the_audit_trail_records_it(office, offic
     entry = audit_entries(Supplier, supplier.pk).get()
     assert (entry.action, entry.actor) == (LogEntry.Action.CREATE, office_member)
     assert entry.changes_dict["name_zh"] == ["None", "国家科技图书文献中心"]
+    office.post(
+        f"/admin/requests_app/supplier/{supplier.pk}/change/",
+        {"name_zh": "国家科技图书文献中心", "name_en": "NSTL", "kind": "nstl"},
+    )
+    supplier.refresh_from_db()
+    assert not supplier.active
+    history = office.get(
+        reverse("admin:requests_app_supplier_history", args=[supplier.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode()
+    assert "Changed: supplier" in history and "Created: supplier" in history
+    assert '<th scope="row">Active</th><td>True</td><td>False</td>' in history
 
 
 def test_the_office_cannot_delete_a_supplier(office, calis):
