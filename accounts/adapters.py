@@ -43,8 +43,11 @@ class AccountAdapter(DefaultAccountAdapter):
         # per account *and* client address: anyone may type its name, and five wrong passwords
         # from one place must not lock out every private individual for minutes. The limit
         # per address (LOGIN_FAILED_RATE) still holds.
-        key = super()._get_login_attempts_cache_key(request, **credentials)
+        # allauth keys it by the site's domain, which without django.contrib.sites is the Host
+        # header, port included: whoever reached the application server directly could vary it
+        # (host:1, host:2, …) for five fresh tries each time. One gateway, one key per login.
         login = credentials.get("username") or credentials.get("email") or ""
+        key = f"login:{login.lower()}"
         if is_public_username(login):
             return f"{key}:{client_address(request)}"
         return key

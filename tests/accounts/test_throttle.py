@@ -172,3 +172,25 @@ def test_the_proxy_setting_comes_from_the_environment(monkeypatch):
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert out.stdout.split() == ["0", "X-Real-IP"]
+
+
+def test_the_per_account_lock_does_not_depend_on_the_host_header(client):
+    # Found by the production review: allauth keys the per-account lock by the Host header, port
+    # included; whoever reaches the application server directly could vary the port
+    # (testserver:1, testserver:2, …) and get five fresh tries for the same account each time.
+    reader = ReaderFactory()
+    username = reader.user.username
+    for port in range(1, 7):
+        client.post(
+            "/accounts/login/",
+            {"login": username, "password": "guess"},
+            HTTP_HOST=f"testserver:{port}",
+            REMOTE_ADDR=f"10.0.0.{port}",
+        )
+    client.post(
+        "/accounts/login/",
+        {"login": username, "password": PASSWORD},
+        HTTP_HOST="testserver:99",
+        REMOTE_ADDR="10.0.0.99",
+    )
+    assert not logged_in(client)
