@@ -249,6 +249,8 @@ OFFICE_PERMISSIONS = {
     "requests_app.change_feeline",
     "requests_app.delete_feeline",
     "requests_app.view_statuschange",
+    "requests_app.view_guestpayment",
+    "requests_app.add_guestpayment",
     "accounts.view_ledgerentry",
     "accounts.add_ledgerentry",
     "accounts.view_account",
