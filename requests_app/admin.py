@@ -4,6 +4,8 @@ The status is never edited as a field: it changes only through `lifecycle.reques
 from the transition page of a request or from the bulk actions of the list.
 """
 
+import re
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -17,6 +19,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -348,6 +351,9 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+_PMID_IN_REMARKS = re.compile(r"\bPMID: ?([0-9]{1,9})\b")
+
+
 @admin.register(IllRequest)
 class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -395,12 +401,25 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "origin",
         "submitted_at",
         "updated_at",
+        "pubmed_links",
     ]
     inlines = [FeeLineInline, StatusChangeInline]
     form = IllRequestAdminForm
     actions = [_bulk_action(target) for target in BULK_TARGETS] + ["refuse_cancellation"]
     change_form_template = "admin/requests_app/illrequest/change_form.html"
     change_list_template = "admin/requests_app/illrequest/change_list.html"
+
+    @admin.display(description=_("PubMed"))
+    def pubmed_links(self, obj):
+        """The PMIDs an OpenURL put in the remarks ("PMID: 19204306"), as links to PubMed."""
+        pmids = list(dict.fromkeys(_PMID_IN_REMARKS.findall(obj.remarks or "")))
+        if not pmids:
+            return "-"
+        return format_html_join(
+            ", ",
+            '<a href="https://pubmed.ncbi.nlm.nih.gov/{}/" rel="noopener noreferrer">PMID {}</a>',
+            ((pmid, pmid) for pmid in pmids),
+        )
 
     def audit_related(self, obj):
         # The fee lines' changes belong on the request's history page (FeeLine's audit entries

@@ -30,7 +30,7 @@ from .forms import (
 )
 from .lifecycle import TransitionError
 from .models import IllRequest
-from .openurl import parse_openurl
+from .openurl import read_openurl
 
 logger = logging.getLogger(__name__)
 
@@ -125,13 +125,30 @@ def openurl(request):
 
     Nothing is submitted here; the reader checks the form and clicks.
     """
+    # The raw query string, not request.GET: Django decodes as UTF-8 only, and GBK citations
+    # would arrive as "����" (openurl.decode_query_string).
+    query_string = request.META.get("QUERY_STRING", "")
     try:
-        data = parse_openurl(request.GET)
+        data, unreadable = read_openurl(query_string)
     except Exception:  # the parser promises never to raise; a bad link must not be a 500
-        logger.exception("OpenURL not understood: %s", request.GET.urlencode()[:500])
-        data = {}
+        logger.exception("OpenURL not understood: %s", query_string[:500])
+        data, unreadable = {}, []
     request.session[OPENURL_SESSION_KEY] = data
-    if data:
+    if unreadable:
+        messages.warning(
+            request,
+            _(
+                "Part of the citation from the link could not be read (its characters are in "
+                "an encoding we do not know) and has been left empty: check the form against "
+                "the source."
+            )
+            if data
+            else _(
+                "The citation from the link could not be read (its characters are in an "
+                "encoding we do not know): please fill in the form."
+            ),
+        )
+    elif data:
         messages.info(
             request, _("The citation from the link has been filled in: check it and submit.")
         )
