@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -18,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.ledger import LedgerError, ledger_owing
 from readers.decorators import confirmed_reader_required
+from readers.models import ReaderStatus
 
 from . import services
 from .forms import (
@@ -29,13 +32,15 @@ from .forms import (
     new_token,
 )
 from .lifecycle import TransitionError
-from .models import IllRequest
+from .models import IllRequest, KeptCitation
 from .openurl import read_openurl
 
 logger = logging.getLogger(__name__)
 
 OPENURL_SESSION_KEY = "requests_app.openurl"
 DUPLICATES_SHOWN = 10
+# Citations kept for a reader waiting for confirmation; beyond this the oldest go.
+KEPT_CITATIONS_MAX = 20
 
 
 def get_request_for_reader(request, number) -> IllRequest:
@@ -70,7 +75,10 @@ def request_submit(request):
     """提交申请: the form; prefilled from the profile and from an OpenURL if one came in."""
     reader = request.user.reader
     if request.method != "POST":
-        initial = {**initial_from_reader(reader), **request.session.pop(OPENURL_SESSION_KEY, {})}
+        citation = request.session.pop(OPENURL_SESSION_KEY, None) or _take_kept_citation(
+            request, reader
+        )
+        initial = {**initial_from_reader(reader), **(citation or {})}
         return _render_form(request, IllRequestForm(initial=initial))
 
     form = IllRequestForm(request.POST)
@@ -118,13 +126,57 @@ def request_copy(request, number):
     return _render_form(request, IllRequestForm(initial=initial), copied_from=original)
 
 
-@confirmed_reader_required
+def _take_kept_citation(request, reader) -> dict | None:
+    """The oldest citation kept while the reader waited for confirmation, used up here."""
+    # One query when nothing is kept (the usual case); no lock: two tabs may both show the
+    # same citation, which is harmless (the form's token still makes one request per submit).
+    kept = list(KeptCitation.objects.filter(reader=reader).order_by("created_at", "pk")[:2])
+    if not kept:
+        return None
+    KeptCitation.objects.filter(pk=kept[0].pk).delete()
+    more = KeptCitation.objects.filter(reader=reader).count() if len(kept) > 1 else 0
+    message = _(
+        "This is a citation from a link that we kept while your registration was being "
+        "confirmed: check it and submit."
+    )
+    if more:
+        message += " " + _(
+            "%(count)s more kept citation(s) will fill the next new request forms."
+        ) % {"count": more}
+    messages.info(request, message)
+    return kept[0].data
+
+
+def _keep_citation(request, reader, data) -> None:
+    """A pending reader's citation: kept until they are confirmed, and they are told so."""
+    if data:
+        with transaction.atomic():
+            KeptCitation.objects.create(reader=reader, data=data)
+            stale = KeptCitation.objects.filter(reader=reader).order_by("-created_at", "-pk")[
+                KEPT_CITATIONS_MAX:
+            ]
+            KeptCitation.objects.filter(pk__in=[kept.pk for kept in stale]).delete()
+        messages.info(
+            request,
+            _(
+                "The citation from the link has been kept. Your registration is waiting for "
+                "the ILL office to confirm it; once it is confirmed, the citation fills in the "
+                "request form for you."
+            ),
+        )
+
+
+@login_required
 @require_GET
 def openurl(request):
     """OpenURL 0.1 / 1.0 from a database or link resolver: keep the citation, open the form.
 
-    Nothing is submitted here; the reader checks the form and clicks.
+    Nothing is submitted here; the reader checks the form and clicks. A reader still waiting
+    for confirmation has the citation kept (`KeptCitation`) instead of a bare refusal.
     """
+    reader = getattr(request.user, "reader", None)
+    if reader is None or reader.status not in (ReaderStatus.CONFIRMED, ReaderStatus.PENDING):
+        return render(request, "readers/not_confirmed.html", {"profile": reader}, status=403)
     # The raw query string, not request.GET: Django decodes as UTF-8 only, and GBK citations
     # would arrive as "����" (openurl.decode_query_string).
     query_string = request.META.get("QUERY_STRING", "")
@@ -133,7 +185,10 @@ def openurl(request):
     except Exception:  # the parser promises never to raise; a bad link must not be a 500
         logger.exception("OpenURL not understood: %s", query_string[:500])
         data, unreadable = {}, []
-    request.session[OPENURL_SESSION_KEY] = data
+    if reader.status == ReaderStatus.PENDING:
+        _keep_citation(request, reader, data)
+    else:
+        request.session[OPENURL_SESSION_KEY] = data
     if unreadable:
         messages.warning(
             request,
@@ -148,10 +203,12 @@ def openurl(request):
                 "encoding we do not know): please fill in the form."
             ),
         )
-    elif data:
+    elif data and reader.status == ReaderStatus.CONFIRMED:
         messages.info(
             request, _("The citation from the link has been filled in: check it and submit.")
         )
+    if reader.status == ReaderStatus.PENDING:
+        return redirect("home")
     return redirect("request_submit")
 
 
