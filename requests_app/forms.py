@@ -77,6 +77,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
             "contact_postal_code": _("Postal code"),
             "contact_fax": _("Fax"),
             "calis_oid": "CALIS-OID",
+            # Not "Remarks" again under the group's heading "Remarks" (issue 14).
+            "remarks": _("Anything else the ILL office should know"),
         }
         help_texts = {
             "volume_issue": _("For example 32(2): volume 32, issue 2."),

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.ledger import LedgerError, ledger_owing
@@ -140,8 +140,10 @@ def _take_kept_citation(request, reader) -> dict | None:
         "confirmed: check it and submit."
     )
     if more:
-        message += " " + _(
-            "%(count)s more kept citation(s) will fill the next new request forms."
+        message += " " + ngettext(
+            "%(count)s more kept citation will fill the next new request form.",
+            "%(count)s more kept citations will fill the next new request forms.",
+            more,
         ) % {"count": more}
     messages.info(request, message)
     return kept[0].data
