@@ -322,7 +322,25 @@ request_accept_quote = _action_view(
     services.request_accept_quote,
     gettext_lazy("You accepted the cost of request %(number)s; the ILL office goes on with it."),
 )
-request_decline_quote = _action_view(
-    services.request_decline_quote,
-    gettext_lazy("You declined the cost; request %(number)s has been cancelled."),
-)
+
+
+@confirmed_reader_required
+@require_http_methods(["GET", "POST"])
+def request_decline_quote(request, number):
+    """Decline the quoted cost, which cancels the request: a confirmation page, then POST."""
+    if request.method == "POST":
+        return _act(
+            request,
+            number,
+            services.request_decline_quote,
+            _("You declined the cost; request %(number)s has been cancelled."),
+        )
+    ill_request = get_request_for_reader(request, number)
+    if not ill_request.awaits_cost_approval:
+        messages.error(
+            request,
+            _("Request %(number)s is not waiting for your decision on a cost.")
+            % {"number": ill_request.number},
+        )
+        return redirect(ill_request)
+    return render(request, "requests_app/request_decline_quote.html", {"ill_request": ill_request})
