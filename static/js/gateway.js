@@ -11,6 +11,12 @@
   }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
+    // The phone's menu (a checkbox without this script) folds again too.
+    var toggle = document.getElementById("main-nav-toggle");
+    if (toggle && toggle.checked && toggle.offsetParent !== null) {
+      toggle.checked = false;
+      toggle.focus();
+    }
     menus.forEach(function (menu) {
       if (menu.open) {
         menu.removeAttribute("open");
