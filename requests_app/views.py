@@ -32,7 +32,7 @@ from .forms import (
     new_token,
 )
 from .lifecycle import TransitionError
-from .models import IllRequest, KeptCitation
+from .models import IllRequest, KeptCitation, ServiceType, Status
 from .openurl import read_openurl
 
 logger = logging.getLogger(__name__)
@@ -257,10 +257,47 @@ def _field_groups(ill_request):
     return groups
 
 
+# The usual way of a request, by service type: what the timeline shows as still ahead.
+_USUAL_PATH = {
+    ServiceType.COPY: [Status.SUBMITTED, Status.IN_PROCESS, Status.DELIVERED],
+    ServiceType.LOAN: [Status.SUBMITTED, Status.IN_PROCESS, Status.ON_LOAN, Status.RETURNED],
+}
+# Where a status stands on that way when it is not on it (waiting for the reader is a halt
+# while the office is on it).
+_PATH_POSITION = {
+    Status.AWAITING_COST_APPROVAL: Status.IN_PROCESS,
+    Status.AWAITING_PAYMENT: Status.IN_PROCESS,
+}
+
+
+def _timeline(ill_request, history):
+    """The statuses the request went through, with dates, then the usual ones still ahead.
+
+    [{"status": label, "at": datetime or None, "state": "done" | "current" | "ahead"}]
+    """
+    steps = []
+    for change in history:
+        if steps and steps[-1]["value"] == change.to_status:
+            continue  # a note without a change of status
+        steps.append({"value": change.to_status, "at": change.at, "state": "done"})
+    if not steps or steps[-1]["value"] != ill_request.status:
+        steps.append({"value": ill_request.status, "at": None, "state": "done"})
+    steps[-1]["state"] = "current"
+    if not ill_request.is_closed:
+        path = _USUAL_PATH.get(ill_request.service_type, _USUAL_PATH[ServiceType.COPY])
+        here = _PATH_POSITION.get(ill_request.status, ill_request.status)
+        ahead = path[path.index(here) + 1 :] if here in path else []
+        steps += [{"value": status, "at": None, "state": "ahead"} for status in ahead]
+    for step in steps:
+        step["status"] = Status(step.pop("value")).label
+    return steps
+
+
 @confirmed_reader_required
 @require_GET
 def request_detail(request, number):
     ill_request = get_request_for_reader(request, number)
+    history = list(ill_request.history.for_reader().order_by("at", "pk"))
     return render(
         request,
         "requests_app/request_detail.html",
@@ -268,7 +305,8 @@ def request_detail(request, number):
             "ill_request": ill_request,
             "groups": _field_groups(ill_request),
             "fee_lines": ill_request.fee_lines.all(),
-            "history": ill_request.history.for_reader().order_by("at", "pk"),
+            "history": history,
+            "timeline": _timeline(ill_request, history),
         },
     )
 
