@@ -105,8 +105,14 @@ class TransitionForm(CleanTextFormMixin, forms.Form):
             *BLANK_CHOICE_DASH,
             *((value, Status(value).label) for value in self.allowed),
         ]
-        # The browser's date picker offers no past day; the lifecycle refuses one anyway.
-        self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+        # The quote and the return date only where the request can go where they apply.
+        if Status.AWAITING_COST_APPROVAL not in self.allowed:
+            del self.fields["quote"]
+        if Status.ON_LOAN not in self.allowed:
+            del self.fields["return_date"]
+        else:
+            # The browser's date picker offers no past day; the lifecycle refuses one anyway.
+            self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
 class ReasonForm(CleanTextFormMixin, forms.Form):
@@ -545,8 +551,8 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                     actor=request.user,
                     note=form.cleaned_data["note"],
                     visible=form.cleaned_data["visible"],
-                    quote=form.cleaned_data["quote"],
-                    return_date=form.cleaned_data["return_date"],
+                    quote=form.cleaned_data.get("quote"),
+                    return_date=form.cleaned_data.get("return_date"),
                 )
             except TransitionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))
