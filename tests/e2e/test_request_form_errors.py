@@ -50,3 +50,22 @@ def test_two_columns_on_a_wide_screen_one_on_a_phone(page, width, columns):
     assert side_by_side is (columns == 2)
     # Nothing sticks out sideways on the phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_the_date_field_shows_the_focus_ring_when_reached_by_keyboard(page):
+    ReaderFactory(user__username="date-reader")
+    log_in(page, "date-reader", PASSWORD)
+    page.goto("/requests/new/")
+    page.locator("#id_calis_oid").focus()
+    # Tab on through the fields until the valid-until date (its parts and calendar button).
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") == "id_valid_until":
+            break
+    date = page.locator("#id_valid_until")
+    expect(date).to_be_focused()
+    for _ in range(4):  # year, month, day, then the calendar button: the ring stays on
+        assert date.evaluate("e => getComputedStyle(e).outlineStyle") == "solid"
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.id") != "id_valid_until":
+            break
