@@ -66,7 +66,6 @@ class OffCampusSignupForm(CleanTextFormMixin, ProfileFieldsMixin, SignupForm):
         super().__init__(*args, **kwargs)
         self._add_profile_fields()
         self.fields["institution"].required = True
-        self.fields["institution"].label = _("Institution")
 
     def clean(self):
         cleaned = super().clean()

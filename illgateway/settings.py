@@ -67,7 +67,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_tasks",
-    "django_tasks_db",
+    "illgateway.apps.TasksDatabaseConfig",
     "csp",
     "auditlog",
     "allauth",

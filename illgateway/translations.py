@@ -5,9 +5,12 @@ has the old one. Naming the msgids here lets makemessages put them in our catalo
 precedence over the packages' own.
 """
 
-from django.utils.translation import ngettext_lazy
+from django.utils.translation import gettext_noop, ngettext_lazy
 
 PACKAGE_MESSAGES = [
+    # django-tasks' database backend: its model's names, shown on the admin index.
+    gettext_noop("Task Result"),
+    gettext_noop("Task Results"),
     ngettext_lazy(
         "This password is too short. It must contain at least %d character.",
         "This password is too short. It must contain at least %d characters.",

@@ -160,6 +160,10 @@ class NoticeQuerySet(models.QuerySet):
     def board_order(self):
         return self.order_by("-pinned", "-publish_at", "-pk")
 
+    def personal_to(self, reader):
+        """The reader's own published notices, newest first."""
+        return self.published().filter(reader=reader).order_by("-publish_at", "-pk")
+
 
 class Notice(BilingualText):
     """A notice on the board (留言板): from the ILL office to all, or personal to one reader."""
@@ -179,6 +183,9 @@ class Notice(BilingualText):
         help_text=_("Leave empty for a notice to everyone."),
     )
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
+    # What a personal notice is about ("request:4711"): a newer notice on the same topic
+    # replaces the older one, so the board has one line per request with its latest change.
+    topic = models.CharField(_("topic"), max_length=40, blank=True, default="", editable=False)
 
     objects = NoticeQuerySet.as_manager()
 
@@ -186,6 +193,13 @@ class Notice(BilingualText):
         verbose_name = _("notice")
         verbose_name_plural = _("notices")
         ordering = ["-pinned", "-publish_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["reader", "topic"],
+                name="notice_reader_topic",
+                condition=~Q(topic=""),
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(title_zh="") | ~Q(title_en=""),

@@ -135,11 +135,15 @@ def reader_register(
     return reader
 
 
-def notice_send(*, reader, title: str, body: str, params: dict | None = None) -> Notice:
+def notice_send(
+    *, reader, title: str, body: str, params: dict | None = None, topic: str = ""
+) -> Notice:
     """A personal notice in both languages (the reader may read the board in either).
 
     `title` and `body` are untranslated msgids (mark them with gettext_noop); `params` fill
-    their %(name)s placeholders in each language.
+    their %(name)s placeholders in each language. With a `topic` ("request:4711"), the
+    reader's earlier notice on that topic is replaced: it becomes this one, unread and dated
+    now (the request's own history keeps every change).
     """
     params = params or {}
     texts = {}
@@ -147,7 +151,25 @@ def notice_send(*, reader, title: str, body: str, params: dict | None = None) ->
         with override(code):
             texts[f"title_{suffix}"] = _(title) % params
             texts[f"body_{suffix}"] = _(body) % params
-    return Notice.objects.create(reader=reader, **texts)
+    if topic:
+        with transaction.atomic():
+            earlier = list(
+                Notice.objects.select_for_update()
+                .filter(reader=reader, topic=topic)
+                .order_by("-publish_at", "-pk")
+            )
+            if earlier:
+                notice, *stale = earlier
+                for name, value in texts.items():
+                    setattr(notice, name, value)
+                notice.publish_at = timezone.now()
+                notice.end_at = None
+                notice.read_at = None
+                notice.save()
+                if stale:
+                    Notice.objects.filter(pk__in=[old.pk for old in stale]).delete()
+                return notice
+    return Notice.objects.create(reader=reader, topic=topic, **texts)
 
 
 @transaction.atomic

@@ -13,13 +13,19 @@ from .forms import ReaderProfileForm
 from .models import DEFAULT_COPYRIGHT_STATEMENT, Notice, Page, PageSlug
 from .services import reader_update_profile
 
+# The reader's latest personal notices shown on the board (one per request, see notice_send);
+# older ones are on the requests' own pages.
+PERSONAL_NOTICES_SHOWN = 20
+
 
 def home(request):
-    """The notice board: public notices for everyone, personal ones for their reader."""
-    notices = Notice.objects.visible_to(request.user).board_order()
+    """The notice board: the office's notices for everyone and, apart, the reader's own."""
+    notices = Notice.objects.published().public().board_order()
     page = Paginator(notices, settings.NOTICES_PER_PAGE).get_page(request.GET.get("page"))
+    reader = getattr(request.user, "reader", None) if request.user.is_authenticated else None
+    personal = list(Notice.objects.personal_to(reader)[:PERSONAL_NOTICES_SHOWN]) if reader else []
     template = "readers/home.html" if request.user.is_authenticated else "readers/landing.html"
-    return render(request, template, {"page_obj": page})
+    return render(request, template, {"page_obj": page, "personal_notices": personal})
 
 
 def notice_detail(request, pk):

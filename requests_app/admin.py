@@ -4,6 +4,7 @@ The status is never edited as a field: it changes only through `lifecycle.reques
 from the transition page of a request or from the bulk actions of the list.
 """
 
+import re
 from decimal import Decimal
 
 from django import forms
@@ -19,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
+from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -162,8 +164,14 @@ class TransitionForm(CleanTextFormMixin, forms.Form):
             *BLANK_CHOICE_DASH,
             *((value, Status(value).label) for value in self.allowed),
         ]
-        # The browser's date picker offers no past day; the lifecycle refuses one anyway.
-        self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
+        # The quote and the return date only where the request can go where they apply.
+        if Status.AWAITING_COST_APPROVAL not in self.allowed:
+            del self.fields["quote"]
+        if Status.ON_LOAN not in self.allowed:
+            del self.fields["return_date"]
+        else:
+            # The browser's date picker offers no past day; the lifecycle refuses one anyway.
+            self.fields["return_date"].widget.attrs["min"] = timezone.localdate().isoformat()
 
 
 class ReasonForm(CleanTextFormMixin, forms.Form):
@@ -414,6 +422,9 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+_PMID_IN_REMARKS = re.compile(r"\bPMID: ?([0-9]{1,9})\b")
+
+
 @admin.register(IllRequest)
 class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -466,6 +477,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "is_guest",
         "submitted_at",
         "updated_at",
+        "pubmed_links",
     ]
     inlines = [FeeLineInline, GuestPaymentInline, StatusChangeInline]
     form = IllRequestAdminForm
@@ -487,6 +499,18 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         if obj is not None and obj.is_guest:
             return self.inlines
         return [inline for inline in self.inlines if inline is not GuestPaymentInline]
+
+    @admin.display(description=_("PubMed"))
+    def pubmed_links(self, obj):
+        """The PMIDs an OpenURL put in the remarks ("PMID: 19204306"), as links to PubMed."""
+        pmids = list(dict.fromkeys(_PMID_IN_REMARKS.findall(obj.remarks or "")))
+        if not pmids:
+            return "-"
+        return format_html_join(
+            ", ",
+            '<a href="https://pubmed.ncbi.nlm.nih.gov/{}/" rel="noopener noreferrer">PMID {}</a>',
+            ((pmid, pmid) for pmid in pmids),
+        )
 
     def audit_related(self, obj):
         # The fee lines' changes (and a guest's payments) belong on the request's history page
@@ -660,8 +684,8 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
                     actor=request.user,
                     note=form.cleaned_data["note"],
                     visible=form.cleaned_data["visible"],
-                    quote=form.cleaned_data["quote"],
-                    return_date=form.cleaned_data["return_date"],
+                    quote=form.cleaned_data.get("quote"),
+                    return_date=form.cleaned_data.get("return_date"),
                 )
             except TransitionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc))

@@ -6,7 +6,10 @@ import secrets
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.forms.widgets import Input
 from django.utils import timezone
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -30,6 +33,57 @@ from .validators import (
     normalize_volume_issue,
     normalize_year,
 )
+
+
+def _attrs_html(attrs: dict) -> str:
+    """django/forms/widgets/attrs.html in Python: ` name="value"`, bare for True, none for False."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{conditional_escape(value)}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
+
+
+def _render_input(widget, name, value, attrs=None, renderer=None):
+    """The markup of django/forms/widgets/input.html, without a template per field.
+
+    The request form's 25 text-like inputs were a third of its rendering time (issue 14).
+    """
+    context = widget.get_context(name, value, attrs)["widget"]
+    value_html = (
+        format_html(' value="{}"', str(context["value"])) if context["value"] is not None else ""
+    )
+    return mark_safe(
+        format_html('<input type="{}" name="{}"', context["type"], context["name"])
+        + value_html
+        + _attrs_html(context["attrs"])
+        + ">"
+    )
+
+
+def _render_textarea(widget, name, value, attrs=None, renderer=None):
+    """The markup of django/forms/widgets/textarea.html, without a template."""
+    context = widget.get_context(name, value, attrs)["widget"]
+    return mark_safe(
+        format_html('<textarea name="{}"', context["name"])
+        + _attrs_html(context["attrs"])
+        + ">\n"
+        + (conditional_escape(context["value"]) if context["value"] else "")
+        + "</textarea>"
+    )
+
+
+def render_widgets_directly(form) -> None:
+    """Render the form's text-like inputs and textareas in Python (same markup as Django's)."""
+    for field in form.fields.values():
+        widget = field.widget
+        if isinstance(widget, forms.Textarea):
+            widget.render = _render_textarea.__get__(widget)
+        elif isinstance(widget, Input) and widget.input_type not in ("radio", "checkbox"):
+            widget.render = _render_input.__get__(widget)
+
 
 # (slug, legend, fields) in the seed's order: 申请信息, 文献信息, 馆际互借信息, 用户信息, 备注.
 GROUPS = [
@@ -77,6 +131,8 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
             "contact_postal_code": _("Postal code"),
             "contact_fax": _("Fax"),
             "calis_oid": "CALIS-OID",
+            # Not "Remarks" again under the group's heading "Remarks" (issue 14).
+            "remarks": _("Anything else the ILL office should know"),
         }
         help_texts = {
             "volume_issue": _("For example 32(2): volume 32, issue 2."),
@@ -123,6 +179,7 @@ class IllRequestForm(CleanTextFormMixin, forms.ModelForm):
         }
         if not self.is_bound and not self.initial.get("token"):
             self.initial["token"] = new_token()
+        render_widgets_directly(self)
 
     @property
     def groups(self):

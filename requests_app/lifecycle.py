@@ -426,6 +426,8 @@ def request_tell_reader(ill_request: IllRequest, *, change: StatusChange) -> Non
         ) or "payment_due" in change.params
         notice_send(
             reader=reader,
+            # One line per request on the board: its latest change replaces the one before.
+            topic=f"request:{ill_request.number}",
             title=NOTICE_TITLE,
             body=NOTICE_BODY_WITH_NOTE if shows_note else NOTICE_BODY,
             params={

@@ -862,3 +862,28 @@ class Delivery(models.Model):
     @property
     def is_used_up(self) -> bool:
         return self.downloads >= self.max_downloads
+
+
+class KeptCitation(models.Model):
+    """A citation from an OpenURL that reached a reader not yet confirmed (issue 14).
+
+    Kept until the office confirms them: then each fills a new request form once, oldest first,
+    and is deleted. Only the parsed form data is kept (plain strings, never U+FFFD).
+    """
+
+    reader = models.ForeignKey(
+        "readers.Reader",
+        on_delete=models.CASCADE,
+        related_name="kept_citations",
+        verbose_name=_("reader"),
+    )
+    data = models.JSONField(_("citation"))
+    created_at = models.DateTimeField(_("kept at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("kept citation")
+        verbose_name_plural = _("kept citations")
+
+    def __str__(self):
+        return self.data.get("article_title") or self.data.get("publication_title") or "-"

@@ -14,9 +14,12 @@ wrong with them.
 
 from __future__ import annotations
 
+import codecs
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping
 from itertools import islice
+from urllib.parse import parse_qsl
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext
@@ -31,7 +34,7 @@ from requests_app.validators import (
     normalize_pages,
 )
 
-__all__ = ["MAX_LENGTHS", "parse_openurl"]
+__all__ = ["MAX_LENGTHS", "decode_query_string", "parse_openurl", "read_openurl"]
 
 # The request form's max_length for each field we fill in (the model's, or for ISSN and ISBN
 # what may be typed): initial data longer than that would only produce an error the reader did
@@ -91,6 +94,7 @@ _KNOWN_KEYS = frozenset(
         "language",
         "sid",
         "fmt",
+        "pmid",
     }
 )
 # 1.0 keys outside the rft. namespace that carry the same meaning as a 0.1 key.
@@ -132,6 +136,127 @@ _DOI_ID_RE = re.compile(r"^(?:info:doi/|doi:|https?://(?:dx\.)?doi\.org/)", re.I
 _ISSN_ID_RE = re.compile(r"^urn:issn:", re.IGNORECASE)
 _ISBN_ID_RE = re.compile(r"^urn:isbn:", re.IGNORECASE)
 _YEAR_RE = re.compile(r"(?<![0-9])[0-9]{4}(?![0-9])")
+_PMID_ID_RE = re.compile(r"^(?:info:pmid/|pmid:)\s*([0-9]{1,9})$", re.IGNORECASE)
+_PMID_RE = re.compile(r"^[0-9]{1,9}$")
+_OCLC_ID_RE = re.compile(r"^info:oclcnum/\s*([0-9]{1,12})$", re.IGNORECASE)
+
+REPLACEMENT_CHARACTER = "\ufffd"
+# The keys that declare the query's character encoding: 1.0's ctx_enc ("info:ofi/enc:UTF-8")
+# and the charset key several Chinese databases add to 0.1 links.
+_CHARSET_KEYS = ("ctx_enc", "charset", "rft.charset")
+# Encodings that GB18030 contains: decoding with the superset reads every byte they can send.
+_GB_ALIASES = {"gb2312", "gbk", "cp936", "euc-cn", "euccn", "gb_2312-80", "hz"}
+# A raw query string longer than this is cut: no citation needs it, and parsing stays cheap.
+_MAX_QUERY_STRING = 100_000
+_MAX_PAIRS = 1000
+
+
+def read_openurl(query_string: str | bytes) -> tuple[dict[str, str], list[str]]:
+    """The form's initial data from a raw (still percent-encoded) query string.
+
+    Returns the data and the OpenURL keys (without "rft.") whose bytes could not be read in
+    any encoding: those are left out rather than shown as "����", and the caller says so.
+    """
+    query, unreadable = decode_query_string(query_string)
+    known = [key for key in unreadable if key in _KNOWN_KEYS]
+    return parse_openurl(query), list(dict.fromkeys(known))
+
+
+def decode_query_string(query_string: str | bytes) -> tuple[dict[str, list[str]], list[str]]:
+    """Split a raw query string into values, decoding each one's bytes in the right encoding.
+
+    Django's ``request.GET`` decodes as UTF-8 and turns anything else into U+FFFD, but several
+    Chinese databases send GBK/GB18030. The encoding is, in this order: the one the query
+    declares (``ctx_enc`` / ``charset``); UTF-8 if every value is valid UTF-8; GB18030 if every
+    value decodes to clean text with it; failing all that, each value on its own. A value that
+    cannot be read is dropped and its key (lower case, without "rft.") is returned.
+    """
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    if not isinstance(query_string, str):
+        return {}, []
+    # WSGI hands the query string over as Latin-1 text of the raw bytes; a str that is not
+    # (a test client's, say) is taken as UTF-8.
+    try:
+        raw = query_string[:_MAX_QUERY_STRING].encode("latin-1")
+    except UnicodeEncodeError:
+        raw = query_string[:_MAX_QUERY_STRING].encode("utf-8", errors="ignore")
+    pairs = [
+        (key.encode("latin-1"), value.encode("latin-1"))
+        for key, value in parse_qsl(
+            raw.decode("latin-1"), keep_blank_values=True, encoding="latin-1"
+        )[:_MAX_PAIRS]
+    ]
+    decoded_keys = [_normal_key(key.decode("utf-8", errors="ignore")) for key, _ in pairs]
+    codec = _declared_codec(
+        value.decode("latin-1")
+        for key, (_, value) in zip(decoded_keys, pairs, strict=True)
+        if key in _CHARSET_KEYS
+    )
+    values = [value for _, value in pairs]
+    if codec is None:
+        # Valid UTF-8 is UTF-8, even when what it says is junk (a resolver's own U+FFFD):
+        # read as GB18030 it would only become other junk ("锟斤拷").
+        if all(_strict(value, "utf-8") is not None for value in values):
+            codec = "utf-8"
+        elif all(_decode(value, "gb18030") is not None for value in values):
+            codec = "gb18030"
+    query: dict[str, list[str]] = {}
+    unreadable: list[str] = []
+    for key, value in zip(decoded_keys, values, strict=True):
+        if codec is not None:
+            text = _decode(value, codec)
+        elif _strict(value, "utf-8") is not None:
+            text = _decode(value, "utf-8")
+        else:
+            text = _decode(value, "gb18030")
+        if text is None:
+            unreadable.append(key.removeprefix("rft."))
+            continue
+        query.setdefault(key, []).append(text)
+    return query, unreadable
+
+
+def _normal_key(key: str) -> str:
+    return key.strip().lower()
+
+
+def _declared_codec(declarations: Iterable[str]) -> str | None:
+    """The Python codec of the first declared encoding we know ("info:ofi/enc:GB2312")."""
+    for declaration in declarations:
+        name = declaration.strip().lower().rsplit(":", 1)[-1].strip()
+        if not name:
+            continue
+        if name in _GB_ALIASES:
+            return "gb18030"
+        try:
+            return codecs.lookup(name).name
+        except LookupError:
+            continue
+    return None
+
+
+def _strict(value: bytes, codec: str) -> str | None:
+    try:
+        return value.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _decode(value: bytes, codec: str) -> str | None:
+    """The value in this encoding if it decodes to clean text, else None."""
+    text = _strict(value, codec)
+    return text if text is not None and _is_clean(text) else None
+
+
+def _is_clean(text: str) -> bool:
+    """No replacement, private-use, unassigned or control characters (tab and newline aside)."""
+    for char in text:
+        if char in "\t\n\r":
+            continue
+        if char == REPLACEMENT_CHARACTER or unicodedata.category(char) in ("Cc", "Co", "Cn", "Cs"):
+            return False
+    return True
 
 
 def parse_openurl(query: object) -> dict[str, str]:
@@ -146,7 +271,8 @@ def parse_openurl(query: object) -> dict[str, str]:
     fields = _collect_fields(query)
     data: dict[str, str] = {}
 
-    document_type = _document_type(fields)
+    pmid = _pmid(fields)
+    document_type = _document_type(fields) or ("journal_article" if pmid else "")
     if document_type:
         data["document_type"] = document_type
         data["service_type"] = "loan" if document_type == "book" else "copy"
@@ -164,9 +290,18 @@ def parse_openurl(query: object) -> dict[str, str]:
     data["place"] = _first(fields, "place")
     data["edition"] = _first(fields, "edition")
     data["language"] = _first(fields, "language")
+    remarks = []
     source = _source(fields)
     if source:
-        data["remarks"] = gettext("Sent by: %(source)s") % {"source": source}
+        remarks.append(gettext("Sent by: %(source)s") % {"source": source})
+    # Identifiers the form has no field for: staff look the work up by them (the admin links a
+    # PMID to PubMed).
+    if pmid:
+        remarks.append(f"PMID: {pmid}")
+    oclc = _oclc_number(fields)
+    if oclc:
+        remarks.append(f"OCLC: {oclc}")
+    data["remarks"] = "; ".join(remarks)
 
     return {key: _truncate(value, MAX_LENGTHS.get(key)) for key, value in data.items() if value}
 
@@ -224,10 +359,14 @@ def _items(query: object) -> Iterable[tuple[str, list[object]]]:
 
 
 def _clean(raw: object) -> str:
-    """The value as a single-line string without control characters, or "" if unusable."""
+    """The value as a single-line string without control characters, or "" if unusable.
+
+    A value with U+FFFD in it was broken before it reached us (a wrong decoding): it is
+    dropped whole, never shown or stored.
+    """
     if isinstance(raw, bytes):
-        raw = raw[:_MAX_RAW_VALUE].decode("utf-8", errors="replace")
-    if not isinstance(raw, str):
+        raw = _decode(raw[:_MAX_RAW_VALUE], "utf-8") or ""
+    if not isinstance(raw, str) or REPLACEMENT_CHARACTER in raw:
         return ""
     # Invisible characters go (core.text: the rule of every form); OpenURL values are single
     # lines with single spaces.
@@ -355,6 +494,24 @@ def _doi(fields: Mapping[str, list[str]]) -> str:
             return doi
     raw = (_DOI_ID_RE.sub("", c, count=1).strip() for c in candidates)
     return next((c for c in raw if c and len(c) <= fits), "")
+
+
+def _pmid(fields: Mapping[str, list[str]]) -> str:
+    """The PubMed ID from id=pmid:… / rft_id=info:pmid/… or a pmid key."""
+    for value in fields.get("id", []):
+        match = _PMID_ID_RE.match(value)
+        if match:
+            return match.group(1)
+    return next((value for value in fields.get("pmid", []) if _PMID_RE.match(value)), "")
+
+
+def _oclc_number(fields: Mapping[str, list[str]]) -> str:
+    """WorldCat's record number from rft_id=info:oclcnum/…."""
+    for value in fields.get("id", []):
+        match = _OCLC_ID_RE.match(value)
+        if match:
+            return match.group(1)
+    return ""
 
 
 def _source(fields: Mapping[str, list[str]]) -> str:

@@ -10,17 +10,19 @@ from urllib.parse import urlencode
 from django import forms
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.ledger import LedgerError, ledger_owing
 from readers.decorators import confirmed_reader_required
-from readers.models import DEFAULT_COPYRIGHT_STATEMENT, Page, PageSlug
+from readers.models import DEFAULT_COPYRIGHT_STATEMENT, Page, PageSlug, ReaderStatus
 
 from . import services
 from .delivery import (
@@ -40,13 +42,15 @@ from .forms import (
     new_token,
 )
 from .lifecycle import TransitionError
-from .models import IllRequest
-from .openurl import parse_openurl
+from .models import IllRequest, KeptCitation, ServiceType, Status
+from .openurl import read_openurl
 
 logger = logging.getLogger(__name__)
 
 OPENURL_SESSION_KEY = "requests_app.openurl"
 DUPLICATES_SHOWN = 10
+# Citations kept for a reader waiting for confirmation; beyond this the oldest go.
+KEPT_CITATIONS_MAX = 20
 
 
 def get_request_for_reader(request, number) -> IllRequest:
@@ -81,7 +85,10 @@ def request_submit(request):
     """提交申请: the form; prefilled from the profile and from an OpenURL if one came in."""
     reader = request.user.reader
     if request.method != "POST":
-        initial = {**initial_from_reader(reader), **request.session.pop(OPENURL_SESSION_KEY, {})}
+        citation = request.session.pop(OPENURL_SESSION_KEY, None) or _take_kept_citation(
+            request, reader
+        )
+        initial = {**initial_from_reader(reader), **(citation or {})}
         return _render_form(request, IllRequestForm(initial=initial))
 
     form = IllRequestForm(request.POST)
@@ -129,23 +136,91 @@ def request_copy(request, number):
     return _render_form(request, IllRequestForm(initial=initial), copied_from=original)
 
 
-@confirmed_reader_required
+def _take_kept_citation(request, reader) -> dict | None:
+    """The oldest citation kept while the reader waited for confirmation, used up here."""
+    # One query when nothing is kept (the usual case); no lock: two tabs may both show the
+    # same citation, which is harmless (the form's token still makes one request per submit).
+    kept = list(KeptCitation.objects.filter(reader=reader).order_by("created_at", "pk")[:2])
+    if not kept:
+        return None
+    KeptCitation.objects.filter(pk=kept[0].pk).delete()
+    more = KeptCitation.objects.filter(reader=reader).count() if len(kept) > 1 else 0
+    message = _(
+        "This is a citation from a link that we kept while your registration was being "
+        "confirmed: check it and submit."
+    )
+    if more:
+        message += " " + ngettext(
+            "%(count)s more kept citation will fill the next new request form.",
+            "%(count)s more kept citations will fill the next new request forms.",
+            more,
+        ) % {"count": more}
+    messages.info(request, message)
+    return kept[0].data
+
+
+def _keep_citation(request, reader, data) -> None:
+    """A pending reader's citation: kept until they are confirmed, and they are told so."""
+    if data:
+        with transaction.atomic():
+            KeptCitation.objects.create(reader=reader, data=data)
+            stale = KeptCitation.objects.filter(reader=reader).order_by("-created_at", "-pk")[
+                KEPT_CITATIONS_MAX:
+            ]
+            KeptCitation.objects.filter(pk__in=[kept.pk for kept in stale]).delete()
+        messages.info(
+            request,
+            _(
+                "The citation from the link has been kept. Your registration is waiting for "
+                "the ILL office to confirm it; once it is confirmed, the citation fills in the "
+                "request form for you."
+            ),
+        )
+
+
+@login_required
 @require_GET
 def openurl(request):
     """OpenURL 0.1 / 1.0 from a database or link resolver: keep the citation, open the form.
 
-    Nothing is submitted here; the reader checks the form and clicks.
+    Nothing is submitted here; the reader checks the form and clicks. A reader still waiting
+    for confirmation has the citation kept (`KeptCitation`) instead of a bare refusal.
     """
+    reader = getattr(request.user, "reader", None)
+    if reader is None or reader.status not in (ReaderStatus.CONFIRMED, ReaderStatus.PENDING):
+        return render(request, "readers/not_confirmed.html", {"profile": reader}, status=403)
+    # The raw query string, not request.GET: Django decodes as UTF-8 only, and GBK citations
+    # would arrive as "����" (openurl.decode_query_string).
+    query_string = request.META.get("QUERY_STRING", "")
     try:
-        data = parse_openurl(request.GET)
+        data, unreadable = read_openurl(query_string)
     except Exception:  # the parser promises never to raise; a bad link must not be a 500
-        logger.exception("OpenURL not understood: %s", request.GET.urlencode()[:500])
-        data = {}
-    request.session[OPENURL_SESSION_KEY] = data
-    if data:
+        logger.exception("OpenURL not understood: %s", query_string[:500])
+        data, unreadable = {}, []
+    if reader.status == ReaderStatus.PENDING:
+        _keep_citation(request, reader, data)
+    else:
+        request.session[OPENURL_SESSION_KEY] = data
+    if unreadable:
+        messages.warning(
+            request,
+            _(
+                "Part of the citation from the link could not be read (its characters are in "
+                "an encoding we do not know) and has been left empty: check the form against "
+                "the source."
+            )
+            if data
+            else _(
+                "The citation from the link could not be read (its characters are in an "
+                "encoding we do not know): please fill in the form."
+            ),
+        )
+    elif data and reader.status == ReaderStatus.CONFIRMED:
         messages.info(
             request, _("The citation from the link has been filled in: check it and submit.")
         )
+    if reader.status == ReaderStatus.PENDING:
+        return redirect("home")
     return redirect("request_submit")
 
 
@@ -192,10 +267,47 @@ def _field_groups(ill_request):
     return groups
 
 
+# The usual way of a request, by service type: what the timeline shows as still ahead.
+_USUAL_PATH = {
+    ServiceType.COPY: [Status.SUBMITTED, Status.IN_PROCESS, Status.DELIVERED],
+    ServiceType.LOAN: [Status.SUBMITTED, Status.IN_PROCESS, Status.ON_LOAN, Status.RETURNED],
+}
+# Where a status stands on that way when it is not on it (waiting for the reader is a halt
+# while the office is on it).
+_PATH_POSITION = {
+    Status.AWAITING_COST_APPROVAL: Status.IN_PROCESS,
+    Status.AWAITING_PAYMENT: Status.IN_PROCESS,
+}
+
+
+def _timeline(ill_request, history):
+    """The statuses the request went through, with dates, then the usual ones still ahead.
+
+    [{"status": label, "at": datetime or None, "state": "done" | "current" | "ahead"}]
+    """
+    steps = []
+    for change in history:
+        if steps and steps[-1]["value"] == change.to_status:
+            continue  # a note without a change of status
+        steps.append({"value": change.to_status, "at": change.at, "state": "done"})
+    if not steps or steps[-1]["value"] != ill_request.status:
+        steps.append({"value": ill_request.status, "at": None, "state": "done"})
+    steps[-1]["state"] = "current"
+    if not ill_request.is_closed:
+        path = _USUAL_PATH.get(ill_request.service_type, _USUAL_PATH[ServiceType.COPY])
+        here = _PATH_POSITION.get(ill_request.status, ill_request.status)
+        ahead = path[path.index(here) + 1 :] if here in path else []
+        steps += [{"value": status, "at": None, "state": "ahead"} for status in ahead]
+    for step in steps:
+        step["status"] = Status(step.pop("value")).label
+    return steps
+
+
 @confirmed_reader_required
 @require_GET
 def request_detail(request, number):
     ill_request = get_request_for_reader(request, number)
+    history = list(ill_request.history.for_reader().order_by("at", "pk"))
     return render(
         request,
         "requests_app/request_detail.html",
@@ -203,7 +315,8 @@ def request_detail(request, number):
             "ill_request": ill_request,
             "groups": _field_groups(ill_request),
             "fee_lines": ill_request.fee_lines.all(),
-            "history": ill_request.history.for_reader().order_by("at", "pk"),
+            "history": history,
+            "timeline": _timeline(ill_request, history),
             **_delivery_shown(request, ill_request),
         },
     )
@@ -258,10 +371,28 @@ request_accept_quote = _action_view(
     services.request_accept_quote,
     gettext_lazy("You accepted the cost of request %(number)s; the ILL office goes on with it."),
 )
-request_decline_quote = _action_view(
-    services.request_decline_quote,
-    gettext_lazy("You declined the cost; request %(number)s has been cancelled."),
-)
+
+
+@confirmed_reader_required
+@require_http_methods(["GET", "POST"])
+def request_decline_quote(request, number):
+    """Decline the quoted cost, which cancels the request: a confirmation page, then POST."""
+    if request.method == "POST":
+        return _act(
+            request,
+            number,
+            services.request_decline_quote,
+            _("You declined the cost; request %(number)s has been cancelled."),
+        )
+    ill_request = get_request_for_reader(request, number)
+    if not ill_request.awaits_cost_approval:
+        messages.error(
+            request,
+            _("Request %(number)s is not waiting for your decision on a cost.")
+            % {"number": ill_request.number},
+        )
+        return redirect(ill_request)
+    return render(request, "requests_app/request_decline_quote.html", {"ill_request": ill_request})
 
 
 # --- Electronic delivery (SPEC 4.6) ------------------------------------------------------------

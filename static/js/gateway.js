@@ -11,6 +11,12 @@
   }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") return;
+    // The phone's menu (a checkbox without this script) folds again too.
+    var toggle = document.getElementById("main-nav-toggle");
+    if (toggle && toggle.checked && toggle.offsetParent !== null) {
+      toggle.checked = false;
+      toggle.focus();
+    }
     menus.forEach(function (menu) {
       if (menu.open) {
         menu.removeAttribute("open");
@@ -31,6 +37,18 @@
   if (errors) {
     errors.setAttribute("tabindex", "-1");
     errors.focus();
+    // Each error in the summary links to its field (#id_…): without this script the browser
+    // scrolls there; with it, the field takes the focus too, its label or legend in view.
+    errors.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(link.getAttribute("href").slice(1));
+        if (!target) return;
+        event.preventDefault();
+        var group = target.closest("fieldset.field, .field") || target;
+        group.scrollIntoView({ block: "start" });
+        target.focus({ preventScroll: true });
+      });
+    });
   }
   // The institution chooser narrows its list while the reader types (the search button
   // does the same on the server without this script).

@@ -12,6 +12,7 @@ import pytest
 
 from core.sso_config import providers_from_env
 from tests.dev_oidc_idp import DevOIDCProvider
+from tests.e2e.accessibility import check_every_page
 
 # Playwright's sync API runs an event loop in the test thread; Django's ORM, used by the test to
 # arrange data, would otherwise refuse to run next to it.
@@ -59,7 +60,8 @@ def page(browser, live_server, transactional_db):
         base_url=live_server.url, locale="zh-CN", viewport={"width": 1200, "height": 900}
     )
     context.set_default_timeout(10_000)
-    page = context.new_page()
+    # Every reader page the journey visits is checked with axe-core at both widths (issue 14).
+    page = check_every_page(context.new_page(), live_server.url)
     yield page
     context.close()
 

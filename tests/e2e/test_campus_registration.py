@@ -60,7 +60,8 @@ def test_campus_reader_registers_waits_and_is_confirmed_by_staff(
     campus_login(page)
     expect(page.locator("h1")).to_have_text("留言板")
     expect(page.get_by_role("status")).to_have_count(0)
-    notice = page.locator("table.notice-table tbody tr", has_text="账户确认通知")
+    # Personal notices are listed apart from the office's (issue 14).
+    notice = page.locator(".personal-notices li", has_text="账户确认通知")
     expect(notice).to_contain_text("未读")
     notice.get_by_role("link").click()
     expect(page.locator("main")).to_contain_text("现在可以提交申请")

@@ -108,3 +108,13 @@ def test_staff_nav_leads_to_the_back_office(client_staff):
     content = client_staff.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'href="/admin/"' in content
     assert "Submit request" not in content
+
+
+def test_the_phone_menu_button_is_a_labelled_checkbox_before_the_list(client_a):
+    # Issue 14: on phones the navigation folds behind a menu button that needs no JavaScript.
+    html = client_a.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    toggle = html.index('<input type="checkbox" id="main-nav-toggle"')
+    label = html.index('<label for="main-nav-toggle" class="main-nav__button">')
+    assert toggle < label < html.index('<ul id="main-nav-list">')
+    assert 'aria-controls="main-nav-list"' in html
+    assert "菜单</label>" in html

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 
 
 def titles(response):
-    return [n.title_en for n in response.context["page_obj"]]
+    """The board's titles: the reader's own notices (apart, issue 14), then the office's."""
+    personal = response.context.get("personal_notices") or []
+    return [n.title_en for n in personal] + [n.title_en for n in response.context["page_obj"]]
 
 
 def test_anonymous_visitor_sees_public_notices_on_the_landing_page(client_anon):
@@ -73,14 +75,14 @@ def test_personal_notice_is_shown_to_its_reader_only(client_a, client_b, client_
 def test_personal_notice_is_unread_until_opened(client_a, reader_a):
     notice = NoticeFactory(title_en="Request update", reader=reader_a)
     board = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Unread" in board and "Personal" in board
+    assert "Unread" in board and "Your notices" in board
     detail = client_a.get(reverse("notice_detail", args=[notice.pk]))
     assert detail.status_code == 200
     notice.refresh_from_db()
     assert notice.read_at is not None
     board = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Unread" not in board
-    assert "Personal" in board
+    assert "Request update" in board
 
 
 def test_public_notice_opens_for_everyone(
@@ -145,7 +147,8 @@ def test_board_query_count_does_not_grow_with_notices(
     with django_assert_max_num_queries(8):
         response = client_a.get("/")
     assert response.status_code == 200
-    assert len(response.context["page_obj"]) == min(2 * count, 20)
+    assert len(response.context["page_obj"]) == min(count, 20)
+    assert len(response.context["personal_notices"]) == min(count, 20)
 
 
 def test_database_refuses_a_notice_without_title(db):
@@ -159,3 +162,66 @@ def test_a_notice_shown_in_the_other_language_says_so(client_a):
     NoticeFactory(title_zh="只有中文", title_en="", body_en="")
     content = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="zh-Hans">只有中文</a>' in content
+
+
+# --- issue 14, item 8: the office's notices and the reader's own apart, one line per request --
+
+
+def _sections(html):
+    personal = html[html.index('id="personal-heading"') : html.index('id="office-heading"')]
+    office = html[html.index('id="office-heading"') :]
+    return personal, office
+
+
+def test_office_and_personal_notices_are_shown_apart(client_a, reader_a):
+    NoticeFactory(title_en="Closed on Monday")
+    NoticeFactory(title_en="Request 5: in process", reader=reader_a)
+    html = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    personal, office = _sections(html)
+    assert "Request 5: in process" in personal and "Request 5: in process" not in office
+    assert "Closed on Monday" in office and "Closed on Monday" not in personal
+    assert "From the ILL office" in html
+
+
+def test_another_readers_personal_notices_stay_theirs(client_b, reader_a):
+    NoticeFactory(title_en="Only for A", reader=reader_a)
+    html = client_b.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Only for A" not in html
+    assert "No notices for you at the moment." in html
+
+
+def test_a_request_with_three_changes_in_a_day_is_one_line(client_a, reader_a, staff):
+    from requests_app.lifecycle import request_transition
+    from tests.factories import IllRequestFactory
+
+    ill_request = IllRequestFactory(reader=reader_a)
+    other = IllRequestFactory(reader=reader_a)
+    request_transition(ill_request=ill_request, to="in_process", actor=staff)
+    request_transition(ill_request=ill_request, to="awaiting_cost_approval", actor=staff, quote=9)
+    request_transition(ill_request=other, to="in_process", actor=staff)
+    request_transition(ill_request=other, to="awaiting_cost_approval", actor=staff, quote=5)
+    notice = Notice.objects.get(reader=reader_a, topic=f"request:{ill_request.number}")
+    client_a.get(reverse("notice_detail", args=[notice.pk]))  # read
+    request_transition(ill_request=ill_request, to="in_process", actor=staff)
+    request_transition(ill_request=ill_request, to="delivered", actor=staff)
+
+    mine = Notice.objects.filter(reader=reader_a)
+    assert mine.filter(topic=f"request:{ill_request.number}").count() == 1
+    latest = mine.get(topic=f"request:{ill_request.number}")
+    # The line tells the latest change, unread again, and comes first.
+    assert latest.read_at is None
+    html = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    personal, _office = _sections(html)
+    assert personal.count(f"Request {ill_request.number}:") == 1
+    assert latest.title_en in personal
+    assert personal.index(f"Request {ill_request.number}:") < personal.index(
+        f"Request {other.number}:"
+    )
+
+
+def test_notices_without_a_topic_are_never_merged(reader_a):
+    from readers.services import notice_send
+
+    notice_send(reader=reader_a, title="Account confirmation notice", body="One")
+    notice_send(reader=reader_a, title="Account confirmation notice", body="Two")
+    assert Notice.objects.filter(reader=reader_a).count() == 2

@@ -500,3 +500,9 @@ def test_the_change_page_query_count_does_not_grow_with_its_history(
         response = client_staff.get(change_url(ill_request), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
     assert response.content.decode().count(f"{ill_request.number}: Submitted") == rows
+
+
+def test_a_pmid_from_an_openurl_is_a_link_to_pubmed_for_staff(client_staff):
+    ill_request = IllRequestFactory(remarks="Sent by: Entrez:PubMed; PMID: 19204306")
+    content = client_staff.get(change_url(ill_request), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<a href="https://pubmed.ncbi.nlm.nih.gov/19204306/"' in content

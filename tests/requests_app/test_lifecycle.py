@@ -456,9 +456,44 @@ class TestQuote:
         quoted.refresh_from_db()
         assert quoted.status == Status.CANCELLED
 
+    def test_declining_asks_first_stating_the_quote(self, client_a, quoted):
+        # Issue 14: declining cancels for good, so it is confirmed like cancelling.
+        url = reverse("request_decline_quote", args=[quoted.number])
+        detail = client_a.get(quoted.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content
+        assert f'<a class="button" href="{url}">'.encode() in detail
+        page = client_a.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert f"Decline the cost and cancel request {quoted.number}?" in html
+        assert "the quoted cost of 45.50 yuan" in html
+        assert f'<form method="post" action="{url}">' in html
+        quoted.refresh_from_db()
+        assert quoted.status == Status.AWAITING_COST_APPROVAL
+        assert quoted.history.count() == 1
+
+    def test_the_decline_page_in_chinese_uses_full_width_punctuation(self, client_a, quoted):
+        url = reverse("request_decline_quote", args=[quoted.number])
+        html = client_a.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+        assert f"{quoted.number}？</h1>" in html
+        cancel = client_a.get(reverse("request_cancel", args=[quoted.number]))
+        assert f"取消申请 {quoted.number}？</h1>" in cancel.content.decode()
+
+    def test_the_decline_page_of_a_request_without_a_quote_goes_back(self, client_a, reader_a):
+        ill_request = IllRequestFactory(reader=reader_a)
+        response = client_a.get(reverse("request_decline_quote", args=[ill_request.number]))
+        assert response.status_code == 302
+        assert response["Location"] == ill_request.get_absolute_url()
+
+    def test_the_decline_page_query_count(self, client_a, quoted, django_assert_num_queries):
+        with django_assert_num_queries(DECLINE_PAGE_QUERIES):
+            client_a.get(reverse("request_decline_quote", args=[quoted.number]))
+
     def test_without_a_quote_there_is_nothing_to_accept(self, reader_a):
         ill_request = IllRequestFactory(reader=reader_a)
         with pytest.raises(TransitionError):
             request_accept_quote(ill_request=ill_request, actor=reader_a.user)
         with pytest.raises(TransitionError):
             request_decline_quote(ill_request=ill_request, actor=reader_a.user)
+
+
+DECLINE_PAGE_QUERIES = 5

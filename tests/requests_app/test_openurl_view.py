@@ -116,3 +116,44 @@ def test_an_openurl_survives_the_login_redirect(client_anon, reader_a, password)
 
 def test_post_is_not_allowed(client_a):
     assert client_a.post("/openurl").status_code == 405
+
+
+# --- issue 14: GBK citations, unreadable parts, PubMed --------------------------------------
+
+
+def test_a_gbk_citation_prefills_chinese_not_replacement_characters(client_a):
+    response = client_a.get("/openurl?rft.atitle=%D6%D0%CE%C4")
+    assert response.status_code == 302
+    page = client_a.get("/requests/new/")
+    assert page.context["form"]["article_title"].value() == "中文"
+    assert "\ufffd" not in page.content.decode()
+
+
+def test_an_unreadable_part_is_left_out_and_the_reader_is_told(client_a):
+    client_a.get(
+        "/openurl?ctx_enc=info:ofi/enc:UTF-8&rft.atitle=%D6%D0%CE%C4&rft.issn=1001-8867",
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    page = client_a.get("/requests/new/")
+    html = page.content.decode()
+    assert "\ufffd" not in html
+    assert page.context["form"]["article_title"].value() in (None, "")
+    assert page.context["form"]["issn"].value() == "1001-8867"
+    assert "could not be read" in html
+    # The banner does not claim the citation was filled in when part of it was not.
+    assert "has been filled in: check it and submit" not in html
+
+
+def test_an_entirely_unreadable_citation_is_said_so(client_a):
+    client_a.get("/openurl?atitle=%FF%FE", HTTP_ACCEPT_LANGUAGE="en")
+    html = client_a.get("/requests/new/").content.decode()
+    assert "could not be read" in html
+    assert "\ufffd" not in html
+
+
+def test_pubmed_prefills_type_service_and_pmid(client_a):
+    client_a.get("/openurl?sid=Entrez:PubMed&id=pmid:19204306&id=doi:10.1056/NEJMoa0807646")
+    form = client_a.get("/requests/new/").context["form"]
+    assert form["document_type"].value() == "journal_article"
+    assert form["service_type"].value() == "copy"
+    assert "PMID: 19204306" in form["remarks"].value()
