@@ -458,6 +458,8 @@ class Event(models.TextChoices):
     QUOTE_ACCEPTED = "quote_accepted", _("The reader accepted the quoted cost of %(quote)s yuan.")
     QUOTE_DECLINED = "quote_declined", _("The reader declined the quoted cost.")
     EXPIRED = "expired", _("Not processed by the valid-until date %(date)s.")
+    # The first entry of a request imported from the old system (`manage.py import_legacy`).
+    IMPORTED = "imported", _("Imported from the old ILL system with this status.")
 
 
 # Said after the event of a change that waived the urgent surcharge (params["surcharge_waived"]).
