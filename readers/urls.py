@@ -9,5 +9,4 @@ urlpatterns = [
     path("about/", views.page, {"slug": "about"}, name="about"),
     path("fees/", views.page, {"slug": "fees"}, name="fees"),
     path("profile/", views.profile, name="profile"),
-    path("legacy/", views.coming_soon, {"feature": "legacy"}, name="legacy_data"),
 ]

@@ -11,8 +11,7 @@ Same results as the row-by-row path in `legacy_import` (which SQLite, dry runs a
    row-by-row way instead.
 2. One `INSERT … SELECT` cleans every row whose fields have the plain shape of a correct export
    (ASCII numbers and dates, known labels, lengths within limits) exactly as `clean_request`
-   would, and computes the same keyed fingerprint (HMAC-SHA-256 of the same JSON, built with the
-   database's own `sha256`). Every other row — a defect, full-width digits, a `¥`, a date before
+   would, and computes the same fingerprint (`request_fingerprint`, MD5 of the raw fields). Every other row — a defect, full-width digits, a `¥`, a date before
    1992 (Shanghai had summer time until 1991) — goes through `clean_request` itself, which
    rejects it with its reason or cleans it; so the SQL only ever has to agree with Python on
    plain rows. Titles outside ASCII get their duplicate-spotting key from `normalize_title`,
@@ -27,9 +26,7 @@ Same results as the row-by-row path in `legacy_import` (which SQLite, dry runs a
 
 import bisect
 import csv
-import hashlib
 import io
-import json
 import re
 
 from django.conf import settings
@@ -86,14 +83,6 @@ def _valid_day(text: str) -> str:
         f"({y} >= 1 AND {d} <= CASE {m} WHEN 2 THEN CASE WHEN {leap} THEN 29 ELSE 28 END "
         f"WHEN 4 THEN 30 WHEN 6 THEN 30 WHEN 9 THEN 30 WHEN 11 THEN 30 ELSE 31 END)"
     )
-
-
-def _hmac_pads() -> tuple[bytes, bytes]:
-    key = settings.SECRET_KEY.encode()
-    if len(key) > 64:
-        key = hashlib.sha256(key).digest()
-    key = key.ljust(64, b"\0")
-    return bytes(k ^ 0x36 for k in key), bytes(k ^ 0x5C for k in key)
 
 
 class _Reading(io.RawIOBase):
@@ -290,43 +279,43 @@ class _Staging:
             "return_date": f"nullif({c['return_date']}, '')::date",
             "holding_library": text("supplier"),
         }
+        # The duplicate-spotting key of an ASCII title (normalize_title's result for ASCII:
+        # lower case, anything but letters and digits a space, a leading article dropped);
+        # other titles get theirs from normalize_title itself (`clean`).
+        source = f"coalesce(nullif({text('article_title')}, ''), {text('title')})"
+        values["title_key"] = (
+            f"CASE WHEN octet_length({source}) = char_length({source}) THEN "
+            "left(regexp_replace(btrim(regexp_replace("
+            f"lower({source}), '[^a-z0-9]+', ' ', 'g')), '^(the|a|an) ', ''), 255) END"
+        )
         return fast, values
 
     def _fingerprint(self):
-        """SQL: `legacy_import.fingerprint(row | {"_": "request"})`, the same hex digest."""
-        parts = []
-        for key in sorted([*self.header, "_"]):
-            name = json.dumps(key, ensure_ascii=False)
-            if key == "_":
-                parts.append(_lit(f'{name}: "request"'))
-            else:
-                parts.append(f"{_lit(name + ': ')} || to_json({self.column[key]})::text")
-        message = "'{' || " + " || ', ' || ".join(parts) + " || '}'"
-        return (
-            "encode(sha256(%(opad)s::bytea || sha256(%(ipad)s::bytea || "
-            f"convert_to({message}, 'UTF8'))), 'hex')"
-        )
+        """SQL: `legacy_import.request_fingerprint` of the raw row, the same hex digest."""
+        fields = ", ".join(f"s.c{i}" for i in range(len(self.header)))
+        return f"md5(concat_ws(E'\\x1f', {fields}))"
 
     def clean(self):
         fast, values = self._fast_and_values()
         names = list(values)
-        ipad, opad = _hmac_pads()
-        params = {"space": PYTHON_SPACE, "ipad": ipad, "opad": opad}
+        params = {"space": PYTHON_SPACE}
         typed = (
             "number int, user_id int, service_type text, document_type text, "
             "publication_title text, article_title text, author text, volume_issue text, "
             "year text, pages text, issn text, isbn text, submitted_at timestamptz, "
-            "status text, total_fee numeric(10, 2), return_date date, holding_library text"
+            "status text, total_fee numeric(10, 2), return_date date, holding_library text, "
+            "title_key text"
         )
         self._execute(
             f"CREATE TEMPORARY TABLE legacy_rq (n bigint, fast boolean, {typed}, "
-            "legacy_fingerprint text, title_key text, batch int)"
+            "legacy_fingerprint text)"
         )
         selected = ", ".join(f"CASE WHEN f.fast THEN {values[name]} END" for name in names)
         self._execute(
             f"INSERT INTO legacy_rq (n, fast, {', '.join(names)}, legacy_fingerprint) "
             f"SELECT s.n, f.fast, {selected}, {self._fingerprint()} "
-            f"FROM legacy_st s CROSS JOIN LATERAL (SELECT {fast} AS fast) f",
+            # OFFSET 0 keeps the planner from copying `fast` into each CASE (18 evaluations a row).
+            f"FROM legacy_st s CROSS JOIN LATERAL (SELECT {fast} AS fast OFFSET 0) f",
             params,
         )
         # Rows of any other shape: Python's own cleaning says what they are.
@@ -347,6 +336,9 @@ class _Staging:
                 self.rejects.append((n, str(error)))
                 dropped.append(n)
                 continue
+            clean["title_key"] = normalize_title(
+                clean["article_title"] or clean["publication_title"]
+            )[:255]
             cleaned.write("\t".join([str(n), *(copy_text(clean[k]) for k in names)]) + "\n")
         if dropped:
             self._execute("DELETE FROM legacy_rq WHERE n = ANY(%s)", [dropped])
@@ -362,13 +354,8 @@ class _Staging:
                 f"UPDATE legacy_rq q SET {assignments}, fast = true FROM legacy_slow w "
                 "WHERE w.n = q.n"
             )
-        # The duplicate-spotting key: ASCII titles in SQL, the others by normalize_title.
+        # The duplicate-spotting key of the other titles, once per distinct title.
         source = "coalesce(nullif(article_title, ''), publication_title)"
-        self._execute(
-            "UPDATE legacy_rq SET title_key = left(regexp_replace(btrim(regexp_replace("
-            f"lower({source}), '[^a-z0-9]+', ' ', 'g')), '^(the|a|an) ', ''), 255) "
-            f"WHERE octet_length({source}) = char_length({source})"
-        )
         keys = io.StringIO()
         for (title,) in self._fetch(
             f"SELECT DISTINCT {source} FROM legacy_rq WHERE title_key IS NULL"
@@ -380,7 +367,7 @@ class _Staging:
             with connection.cursor() as cursor:
                 cursor.cursor.copy_expert("COPY legacy_keys (title, key) FROM STDIN", keys)
             self._execute(
-                f"UPDATE legacy_rq q SET title_key = k.key FROM legacy_keys k "
+                "UPDATE legacy_rq q SET title_key = k.key FROM legacy_keys k "
                 "WHERE q.title_key IS NULL "
                 "AND k.title = coalesce(nullif(q.article_title, ''), q.publication_title)"
             )
@@ -391,26 +378,30 @@ class _Staging:
             "WHERE d.n = q.n AND d.k > 1 RETURNING q.n, q.number"
         ):
             self.rejects.append((n, f"duplicate request_no {number}"))
-        # Batches of accepted rows in file order, as the row-by-row path makes them.
-        self._execute(
-            "UPDATE legacy_rq q SET batch = (d.k - 1) / %s FROM (SELECT n, row_number() OVER "
-            "(ORDER BY n) AS k FROM legacy_rq) d WHERE d.n = q.n",
-            [self.batch_size],
-        )
-        self._execute("CREATE INDEX ON legacy_rq (batch)")
+        # Batches of accepted rows in file order, as the row-by-row path makes them: the
+        # record number each batch starts at.
+        self.starts = [
+            n
+            for (n,) in self._fetch(
+                "SELECT n FROM (SELECT n, row_number() OVER (ORDER BY n) AS k FROM legacy_rq) d "
+                "WHERE mod(k - 1, %s) = 0 ORDER BY n",
+                [self.batch_size],
+            )
+        ]
+        self._execute("CREATE INDEX ON legacy_rq (n)")
         self._execute("ANALYZE legacy_rq")
 
     # 4. writing
 
     def write(self, summary):
-        batches = self._fetch("SELECT coalesce(max(batch), -1) FROM legacy_rq")[0][0]
-        for batch in range(batches + 1):
+        ends = [*self.starts[1:], None]
+        for start, end in zip(self.starts, ends, strict=True):
             with transaction.atomic():
-                self._write_batch(batch, summary)
+                self._write_batch(start, end, summary)
         summary.rejected += len(self.rejects)
         summary.rejects = self._with_lines(self.rejects)
 
-    def _write_batch(self, batch, summary):
+    def _write_batch(self, start, end, summary):
         self._execute("DROP TABLE IF EXISTS legacy_b")
         self._execute(
             "CREATE TEMPORARY TABLE legacy_b AS SELECT q.*, a.id AS account_id, a.reader_id, "
@@ -418,8 +409,9 @@ class _Staging:
             "left(a.phone, 30) AS contact_phone, r.id AS request_id, "
             "r.legacy_fingerprint AS stored_fingerprint, r.origin AS stored_origin "
             "FROM legacy_rq q LEFT JOIN accounts_legacyaccount a ON a.user_id = q.user_id "
-            "LEFT JOIN requests_app_illrequest r ON r.number = q.number WHERE q.batch = %s",
-            [batch],
+            "LEFT JOIN requests_app_illrequest r ON r.number = q.number "
+            "WHERE q.n >= %s AND (q.n < %s OR %s IS NULL)",
+            [start, end, end],
         )
         for n, user_id in self._fetch(
             "DELETE FROM legacy_b WHERE account_id IS NULL RETURNING n, user_id"
@@ -434,9 +426,7 @@ class _Staging:
             "DELETE FROM legacy_b WHERE stored_fingerprint = legacy_fingerprint"
         )
         computed = {"legacy_account_id": "b.account_id", "origin": _lit(Origin.LEGACY)}
-        fields = {
-            f.attname: f for f in IllRequest._meta.concrete_fields if not f.primary_key
-        }
+        fields = {f.attname: f for f in IllRequest._meta.concrete_fields if not f.primary_key}
         expressions = {}
         for name in [*REQUEST_UPDATE_FIELDS, "number", "title_key"]:
             attname = fields[name].attname if name in fields else f"{name}_id"
@@ -473,23 +463,34 @@ class _Staging:
             else:
                 selected.append("%s")
                 params.append(field.get_db_prep_save(getattr(blank, attname), connection))
-        summary.created += self._execute(
-            f"INSERT INTO requests_app_illrequest ({', '.join(columns)}) "
+        # New requests with their fee line and first history entry, in one statement.
+        (created,) = self._fetch(
+            f"WITH created AS (INSERT INTO requests_app_illrequest ({', '.join(columns)}) "
             f"SELECT {', '.join(selected)} FROM legacy_b b WHERE b.request_id IS NULL "
-            "ORDER BY b.number",
-            params,
-        )
+            "ORDER BY b.number RETURNING id, number), "
+            "fees AS (INSERT INTO requests_app_feeline (request_id, kind, amount, note, "
+            "created_at) SELECT c.id, %s, b.total_fee, %s, b.submitted_at FROM created c "
+            "JOIN legacy_b b ON b.number = c.number WHERE b.total_fee > 0), "
+            "history AS (INSERT INTO requests_app_statuschange (request_id, at, actor_id, "
+            "from_status, to_status, note, event, params, visible_to_reader) "
+            "SELECT c.id, b.submitted_at, NULL, '', b.status, '', %s, '{}', true "
+            "FROM created c JOIN legacy_b b ON b.number = c.number) "
+            "SELECT count(*) FROM created",
+            [*params, FeeKind.OTHER, TOTAL_FEE_NOTE, Event.IMPORTED],
+        )[0]
+        summary.created += created
+        # Changed requests: their fee line and imported entry again, as the export says now.
         self._execute(
             "INSERT INTO requests_app_feeline (request_id, kind, amount, note, created_at) "
-            "SELECT r.id, %s, b.total_fee, %s, b.submitted_at FROM legacy_b b "
-            "JOIN requests_app_illrequest r ON r.number = b.number WHERE b.total_fee > 0",
+            "SELECT b.request_id, %s, b.total_fee, %s, b.submitted_at FROM legacy_b b "
+            "WHERE b.request_id IS NOT NULL AND b.total_fee > 0",
             [FeeKind.OTHER, TOTAL_FEE_NOTE],
         )
         self._execute(
             "INSERT INTO requests_app_statuschange (request_id, at, actor_id, from_status, "
             "to_status, note, event, params, visible_to_reader) "
-            "SELECT r.id, b.submitted_at, NULL, '', b.status, '', %s, '{}', true "
-            "FROM legacy_b b JOIN requests_app_illrequest r ON r.number = b.number",
+            "SELECT b.request_id, b.submitted_at, NULL, '', b.status, '', %s, '{}', true "
+            "FROM legacy_b b WHERE b.request_id IS NOT NULL",
             [Event.IMPORTED],
         )
 
@@ -497,11 +498,15 @@ class _Staging:
         """(file line, reason) for (record number, reason): a record starts on the line after
         the header plus the records before it, plus the line breaks inside their fields."""
         fields = " || ',' || ".join(f"c{i}" for i in range(len(self.header)))
-        breaks = self._fetch(
-            f"SELECT n, (SELECT count(*) FROM regexp_matches({fields}, '\\r\\n|\\r|\\n', 'g')) "
-            f"FROM legacy_st WHERE strpos({fields}, E'\\n') > 0 OR strpos({fields}, E'\\r') > 0 "
-            "ORDER BY n"
-        ) if rejects else []
+        breaks = (
+            self._fetch(
+                f"SELECT n, (SELECT count(*) FROM regexp_matches({fields}, '\\r\\n|\\r|\\n', 'g')) "
+                f"FROM legacy_st WHERE strpos({fields}, E'\\n') > 0 OR strpos({fields}, E'\\r') > 0 "
+                "ORDER BY n"
+            )
+            if rejects
+            else []
+        )
         numbers = [n for n, _ in breaks]
         totals, total = [], 0
         for _, count in breaks:
@@ -512,4 +517,3 @@ class _Staging:
             before = bisect.bisect_left(numbers, n)
             lines.append((1 + n + (totals[before - 1] if before else 0), reason))
         return lines
-

@@ -24,4 +24,5 @@ urlpatterns = [
         name="request_decline_quote",
     ),
     path("requests/<int:number>/copy/", views.request_copy, name="request_copy"),
+    path("legacy/", views.legacy_requests, name="legacy_data"),
 ]
