@@ -11,9 +11,10 @@ Same results as the row-by-row path in `legacy_import` (which SQLite, dry runs a
    row-by-row way instead.
 2. One `INSERT … SELECT` cleans every row whose fields have the plain shape of a correct export
    (ASCII numbers and dates, known labels, lengths within limits) exactly as `clean_request`
-   would, and computes the same fingerprint (`request_fingerprint`, MD5 of the raw fields). Every other row — a defect, full-width digits, a `¥`, a date before
-   1992 (Shanghai had summer time until 1991) — goes through `clean_request` itself, which
-   rejects it with its reason or cleans it; so the SQL only ever has to agree with Python on
+   would, and computes the same fingerprint (`request_fingerprint`, MD5 of the raw fields).
+   Every other row — a defect, full-width digits, a `¥`, a date before 1992 (Shanghai had
+   summer time until 1991) — goes through `clean_request` itself, which rejects it with its
+   reason or cleans it; so the SQL only ever has to agree with Python on
    plain rows. Titles outside ASCII get their duplicate-spotting key from `normalize_title`,
    once per distinct title.
 3. Duplicates (the first accepted row keeps the number), rows of unknown old accounts and
@@ -29,7 +30,6 @@ import csv
 import io
 import re
 
-from django.conf import settings
 from django.db import DatabaseError, connection, transaction
 
 from .legacy_import import (
@@ -501,8 +501,8 @@ class _Staging:
         breaks = (
             self._fetch(
                 f"SELECT n, (SELECT count(*) FROM regexp_matches({fields}, '\\r\\n|\\r|\\n', 'g')) "
-                f"FROM legacy_st WHERE strpos({fields}, E'\\n') > 0 OR strpos({fields}, E'\\r') > 0 "
-                "ORDER BY n"
+                f"FROM legacy_st WHERE strpos({fields}, E'\\n') > 0 "
+                f"OR strpos({fields}, E'\\r') > 0 ORDER BY n"
             )
             if rejects
             else []

@@ -1,5 +1,4 @@
 import pytest
-from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
