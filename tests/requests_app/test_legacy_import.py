@@ -445,3 +445,55 @@ def test_imported_requests_start_their_history_with_the_old_status(tmp_path):
         assert entry.at == ill_request.submitted_at
         assert entry.event == Event.IMPORTED and entry.actor is None
     assert StatusChange.objects.count() == 30
+
+
+def _index_definitions():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN "
+            "('requests_app_illrequest', 'requests_app_feeline', 'requests_app_statuschange') "
+            "ORDER BY 1"
+        )
+        # A partial index's condition comes back from PostgreSQL spelled another (equivalent)
+        # way once the index is built from its own definition: compare all but its spelling.
+        return [(name, definition.split(" WHERE ")[0], " WHERE " in definition)
+                for name, definition in cursor.fetchall()]  # fmt: skip
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_large_first_import_rebuilds_the_indexes_and_matches_row_by_row(tmp_path):
+    generate(tmp_path, accounts=40, requests=300)
+    path = str(tmp_path / "requests.csv")
+    LegacyImport().accounts(str(tmp_path / "accounts.csv"), "utf-8-sig")
+    indexes = _index_definitions()
+    assert len(indexes) > 10
+
+    bulk = CopyLegacyImport(bulk_min=100).requests(path, "utf-8-sig")
+    assert bulk.way == "set-based (COPY), indexes rebuilt after"
+    assert _index_definitions() == indexes
+    by_copy = _everything()
+    StatusChange.objects.all().delete()
+    FeeLine.objects.all().delete()
+    IllRequest.objects.all().delete()
+    slow = LegacyImport().requests(path, "utf-8-sig")
+    assert _everything() == by_copy
+    assert sorted(bulk.rejects) == sorted(slow.rejects) and bulk.as_dict() == slow.as_dict()
+    # A second run is no first import: batches as usual, nothing changes.
+    again = CopyLegacyImport(bulk_min=100).requests(path, "utf-8-sig")
+    assert again.way == "set-based (COPY)" and again.created == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_large_first_import_that_fails_leaves_nothing_and_the_indexes(tmp_path):
+    generate(tmp_path, defects=False, accounts=20, requests=200)
+    LegacyImport().accounts(str(tmp_path / "accounts.csv"), "utf-8-sig")
+    rows = list(csv.reader((tmp_path / "requests.csv").open(encoding="utf-8-sig", newline="")))
+    _refuse_number(int(rows[150][0]))
+    indexes = _index_definitions()
+    with pytest.raises(Exception, match="refused"):
+        CopyLegacyImport(bulk_min=100, batch_size=50).requests(
+            str(tmp_path / "requests.csv"), "utf-8-sig"
+        )
+    assert IllRequest.objects.count() == 0  # one transaction: not even the first batches
+    assert _index_definitions() == indexes
+    _allow_again()
