@@ -254,7 +254,8 @@ class _Staging:
         )
         reading = _Reading(path, progress)
         try:
-            with connection.cursor() as cursor:
+            # Driver errors as Django's (DatabaseError): the caller falls back on one.
+            with connection.cursor() as cursor, connection.wrap_database_errors:
                 cursor.cursor.copy_expert(
                     f"COPY legacy_st ({columns}) FROM STDIN WITH (FORMAT csv, HEADER true, "
                     f"ENCODING {_lit(PG_ENCODINGS[encoding])}, FORCE_NOT_NULL ({columns}))",

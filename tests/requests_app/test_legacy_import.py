@@ -497,3 +497,22 @@ def test_a_large_first_import_that_fails_leaves_nothing_and_the_indexes(tmp_path
     assert IllRequest.objects.count() == 0  # one transaction: not even the first batches
     assert _index_definitions() == indexes
     _allow_again()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+@pytest.mark.parametrize(
+    ("tail", "reason"),
+    [
+        ("1234567,1,复制\n", "3 fields where the header has 17"),
+        ("\\.\n", "1 fields where the header has 17"),
+    ],
+)
+def test_a_row_copy_refuses_is_rejected_as_row_by_row_rejects_it(tmp_path, tail, reason):
+    generate(tmp_path, defects=False, requests=20)
+    path = tmp_path / "requests.csv"
+    path.write_text(path.read_text(encoding="utf-8-sig") + tail, encoding="utf-8-sig")
+    rejects = tmp_path / "rejects.csv"
+    output = run_import(tmp_path, "--rejects", str(rejects))
+    assert "requests: written row by row" in output
+    assert "requests: created 20, updated 0, unchanged 0, rejected 1" in output
+    assert reason in rejects.read_text(encoding="utf-8-sig")
