@@ -468,7 +468,7 @@ class _Staging:
     def _write_batch(self, start, end, summary):
         self._execute("DROP TABLE IF EXISTS legacy_b")
         self._execute(
-            "CREATE TEMPORARY TABLE legacy_b AS SELECT q.*, a.id AS account_id, a.reader_id, "
+            "CREATE TEMPORARY TABLE legacy_b AS SELECT q.*, a.id AS account_id, "
             "left(a.name, 100) AS contact_name, a.email AS contact_email, "
             "left(a.phone, 30) AS contact_phone, r.id AS request_id, "
             "r.legacy_fingerprint AS stored_fingerprint, r.origin AS stored_origin "

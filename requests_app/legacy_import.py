@@ -501,8 +501,9 @@ class LegacyImport:
                     continue
                 fee = clean.pop("total_fee")
                 values = clean | {
+                    # No reader: an old request is found through its old account, linked or
+                    # not (旧版系统数据查询), and the import never sets or clears `reader`.
                     "legacy_account_id": owner[0],
-                    "reader_id": owner[1],
                     # Whom the office contacts about it: the old account's details.
                     "contact_name": owner[2][:100],
                     "contact_email": owner[3],
@@ -615,7 +616,7 @@ def copy_text(value) -> str:
 
 ACCOUNT_FIELDS = [name for name in ACCOUNT_COLUMNS if name != "user_id"]
 REQUEST_UPDATE_FIELDS = [
-    "legacy_account", "reader", "origin", "title_key", "legacy_fingerprint", "service_type",
+    "legacy_account", "origin", "title_key", "legacy_fingerprint", "service_type",
     "document_type", "publication_title", "article_title", "author", "volume_issue", "year",
     "pages", "issn", "isbn", "submitted_at", "status", "return_date", "holding_library",
     "contact_name", "contact_email", "contact_phone",
