@@ -59,7 +59,8 @@ BULK_MIN = 100_000
 # A line `\.` ends COPY's input; Python's csv module reads it as a one-field record. A quote
 # inside an unquoted field is a quote to Python, the start of a quoted part to COPY (a correct
 # file doubles every quote inside a quoted field, so a lone one never stands between others).
-_UNSUITED = re.compile(rb'(?:^|[\r\n])\\\.(?:\r|\n|$)|[^,\r\n"]"[^,\r\n"]')
+# (Each alternative starts with a literal, so the search skips ahead as fast as bytes.find.)
+_UNSUITED = re.compile(rb'"(?<=[^,\r\n"]")(?=[^,\r\n"])|\\\.(?<=[\r\n]\\\.)(?=[\r\n]|$)')
 
 
 class Unsuited(Exception):
