@@ -185,6 +185,36 @@ class CopyLegacyImport(LegacyImport):
         return summary
 
 
+class _Writer:
+    """Lines in COPY's text format into a table, sent every few thousand lines."""
+
+    CHUNK = 5000
+
+    def __init__(self, target):
+        self.target, self.buffer, self.lines = target, io.StringIO(), 0
+
+    def write(self, line):
+        self.buffer.write(line + "\n")
+        self.lines += 1
+        if self.lines >= self.CHUNK:
+            self.flush()
+
+    def flush(self):
+        if self.lines:
+            self.buffer.seek(0)
+            with connection.cursor() as cursor, connection.wrap_database_errors:
+                cursor.cursor.copy_expert(f"COPY {self.target} FROM STDIN", self.buffer)
+            self.buffer, self.lines = io.StringIO(), 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, *exc):
+        if kind is None:
+            self.flush()
+        return False
+
+
 BULK_TABLES = ("requests_app_illrequest", "requests_app_feeline", "requests_app_statuschange")
 
 
@@ -253,6 +283,12 @@ class _Staging:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+    def _stream(self, sql):
+        """The rows of a query, fetched a few thousand at a time (a server-side cursor)."""
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, ())
+            yield from cursor
 
     def drop(self):
         with connection.cursor() as cursor:
@@ -397,59 +433,49 @@ class _Staging:
             f"FROM legacy_st s CROSS JOIN LATERAL (SELECT {fast} AS fast OFFSET 0) f",
             params,
         )
-        # Rows of any other shape: Python's own cleaning says what they are.
+        # Rows of any other shape: Python's own cleaning says what they are. Read and written
+        # back in chunks, so that memory stays flat however many there are.
         raw = ", ".join(f"s.c{i}" for i in range(len(self.header)))
-        cleaned = io.StringIO()
-        dropped = []
-        for n, *cells in self._fetch(
-            f"SELECT s.n, {raw} FROM legacy_st s JOIN legacy_rq q ON q.n = s.n "
-            "WHERE NOT q.fast ORDER BY s.n"
-        ):
-            row = dict(zip(self.header, cells, strict=True))
-            if not any(cell.strip() for cell in cells):
-                dropped.append(n)  # a blank record: skipped, as csv reading skips it
-                continue
-            try:
-                clean = clean_request(row)
-            except RowError as error:
-                self.rejects.append((n, str(error)))
-                dropped.append(n)
-                continue
-            clean["title_key"] = normalize_title(
-                clean["article_title"] or clean["publication_title"]
-            )[:255]
-            cleaned.write("\t".join([str(n), *(copy_text(clean[k]) for k in names)]) + "\n")
-        if dropped:
-            self._execute("DELETE FROM legacy_rq WHERE n = ANY(%s)", [dropped])
-        if cleaned.tell():
-            self._execute(f"CREATE TEMPORARY TABLE legacy_slow (n bigint, {typed})")
-            cleaned.seek(0)
-            with connection.cursor() as cursor:
-                cursor.cursor.copy_expert(
-                    f"COPY legacy_slow (n, {', '.join(names)}) FROM STDIN", cleaned
-                )
-            assignments = ", ".join(f"{name} = w.{name}" for name in names)
-            self._execute(
-                f"UPDATE legacy_rq q SET {assignments}, fast = true FROM legacy_slow w "
-                "WHERE w.n = q.n"
-            )
+        self._execute(f"CREATE TEMPORARY TABLE legacy_slow (n bigint, keep boolean, {typed})")
+        dropped = "\t".join(["f", *["\\N"] * len(names)])
+        with _Writer(f"legacy_slow (n, keep, {', '.join(names)})") as slow:
+            for n, *cells in self._stream(
+                f"SELECT s.n, {raw} FROM legacy_st s JOIN legacy_rq q ON q.n = s.n "
+                "WHERE NOT q.fast ORDER BY s.n"
+            ):
+                row = dict(zip(self.header, cells, strict=True))
+                if not any(cell.strip() for cell in cells):
+                    slow.write(f"{n}\t{dropped}")  # a blank record: skipped, as csv skips it
+                    continue
+                try:
+                    clean = clean_request(row)
+                except RowError as error:
+                    self.rejects.append((n, str(error)))
+                    slow.write(f"{n}\t{dropped}")
+                    continue
+                clean["title_key"] = normalize_title(
+                    clean["article_title"] or clean["publication_title"]
+                )[:255]
+                slow.write("\t".join([str(n), "t", *(copy_text(clean[k]) for k in names)]))
+        self._execute("DELETE FROM legacy_rq q USING legacy_slow w WHERE w.n = q.n AND NOT w.keep")
+        assignments = ", ".join(f"{name} = w.{name}" for name in names)
+        self._execute(
+            f"UPDATE legacy_rq q SET {assignments}, fast = true FROM legacy_slow w "
+            "WHERE w.n = q.n AND w.keep"
+        )
         # The duplicate-spotting key of the other titles, once per distinct title.
         source = "coalesce(nullif(article_title, ''), publication_title)"
-        keys = io.StringIO()
-        for (title,) in self._fetch(
-            f"SELECT DISTINCT {source} FROM legacy_rq WHERE title_key IS NULL"
-        ):
-            keys.write(f"{copy_text(title)}\t{copy_text(normalize_title(title)[:255])}\n")
-        if keys.tell():
-            self._execute("CREATE TEMPORARY TABLE legacy_keys (title text, key text)")
-            keys.seek(0)
-            with connection.cursor() as cursor:
-                cursor.cursor.copy_expert("COPY legacy_keys (title, key) FROM STDIN", keys)
-            self._execute(
-                "UPDATE legacy_rq q SET title_key = k.key FROM legacy_keys k "
-                "WHERE q.title_key IS NULL "
-                "AND k.title = coalesce(nullif(q.article_title, ''), q.publication_title)"
-            )
+        self._execute("CREATE TEMPORARY TABLE legacy_keys (title text, key text)")
+        with _Writer("legacy_keys (title, key)") as keys:
+            for (title,) in self._stream(
+                f"SELECT DISTINCT {source} FROM legacy_rq WHERE title_key IS NULL"
+            ):
+                keys.write(f"{copy_text(title)}\t{copy_text(normalize_title(title)[:255])}")
+        self._execute(
+            "UPDATE legacy_rq q SET title_key = k.key FROM legacy_keys k "
+            "WHERE q.title_key IS NULL "
+            "AND k.title = coalesce(nullif(q.article_title, ''), q.publication_title)"
+        )
         # The first accepted row keeps a number; later ones are duplicates.
         for n, number in self._fetch(
             "DELETE FROM legacy_rq q USING (SELECT n, row_number() OVER "
