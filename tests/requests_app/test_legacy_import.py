@@ -526,3 +526,20 @@ def test_a_row_copy_refuses_is_rejected_as_row_by_row_rejects_it(tmp_path, tail,
     assert "requests: written row by row" in output
     assert "requests: created 20, updated 0, unchanged 0, rejected 1" in output
     assert reason in rejects.read_text(encoding="utf-8-sig")
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [("en", "Imported from the old ILL system with this status."),
+     ("zh-hans", "从旧版馆际互借系统导入，导入时为此状态。")],
+)  # fmt: skip
+def test_staff_see_where_an_old_request_came_from(tmp_path, client_staff, language, text):
+    generate(tmp_path, defects=False, requests=5)
+    run_import(tmp_path)
+    ill_request = IllRequest.objects.order_by("number").first()
+    url = reverse("admin:requests_app_illrequest_change", args=[ill_request.pk])
+    response = client_staff.get(url, HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert text in content
+    assert ill_request.submitted_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y") in content
