@@ -41,8 +41,8 @@ def connect(url, dbname=None):
 
 def recreate(url):
     name = urlparse(url).path.lstrip("/")
-    if not name.startswith("bench"):
-        sys.exit(f"refusing to drop {name!r}: the benchmark's database name starts with 'bench'")
+    if not (name.startswith("bench") or name.endswith("_bench")):
+        sys.exit(f"refusing to drop {name!r}: a benchmark database is named bench… or …_bench")
     admin = connect(url, "postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:

@@ -10,5 +10,4 @@ urlpatterns = [
     path("fees/", views.page, {"slug": "fees"}, name="fees"),
     path("copyright/", views.page, {"slug": "copyright"}, name="copyright"),
     path("profile/", views.profile, name="profile"),
-    path("legacy/", views.coming_soon, {"feature": "legacy"}, name="legacy_data"),
 ]

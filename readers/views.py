@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .decorators import confirmed_reader_required, reader_required
+from .decorators import reader_required
 from .forms import ReaderProfileForm
 from .models import DEFAULT_COPYRIGHT_STATEMENT, Notice, Page, PageSlug
 from .services import reader_update_profile
@@ -42,19 +42,6 @@ def page(request, slug):
     page = Page.objects.filter(slug=slug).first() or Page(slug=slug)
     default = DEFAULT_COPYRIGHT_STATEMENT if slug == PageSlug.COPYRIGHT else ""
     return render(request, "readers/page.html", {"page": page, "default_body": default})
-
-
-COMING_SOON = {
-    "legacy": _("Legacy data"),
-}
-
-
-@confirmed_reader_required
-def coming_soon(request, feature):
-    """An honest placeholder for a navigation entry whose feature is not built yet."""
-    if feature not in COMING_SOON:
-        raise Http404
-    return render(request, "readers/coming_soon.html", {"title": COMING_SOON[feature]})
 
 
 @reader_required

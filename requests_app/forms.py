@@ -289,3 +289,25 @@ class RequestFilterForm(CleanTextFormMixin, forms.Form):
         required=False,
         choices=[("", _("All statuses")), *Status.choices],
     )
+
+
+class LegacyRequestFilterForm(RequestFilterForm):
+    """旧版系统数据查询: search and status as on 申请列表, and a range of request dates."""
+
+    date_from = forms.DateField(
+        label=_("Requested on or after"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    date_to = forms.DateField(
+        label=_("Requested on or before"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("date_from"), data.get("date_to")
+        if start and end and end < start:
+            self.add_error("date_to", _("This date is before the first date."))
+        return data

@@ -38,11 +38,13 @@ from readers.models import IdType, ReaderType
 from .models import (
     NUMBER_MAX,
     DocumentType,
+    Event,
     FeeKind,
     FeeLine,
     IllRequest,
     Origin,
     ServiceType,
+    StatusChange,
 )
 from .statuses import Status
 from .validators import PAGES_MAX_LENGTH, VOLUME_ISSUE_MAX_LENGTH, normalize_title
@@ -123,6 +125,7 @@ class FileSummary:
     unchanged: int = 0
     rejected: int = 0
     rejects: list = field(default_factory=list)
+    way: str = "row by row"
 
     def as_dict(self):
         return {k: getattr(self, k) for k in ("created", "updated", "unchanged", "rejected")}
@@ -269,6 +272,16 @@ def fingerprint(row: dict) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
 
 
+def request_fingerprint(row: dict) -> str:
+    """A digest of an exported request row, to tell a changed row from the one stored.
+
+    Not keyed (a request holds no secret) and cheap to compute in SQL too: the set-based path
+    (`legacy_copy`) computes the same as `md5(concat_ws(E'\\x1f', …))` over the header's columns.
+    """
+    message = "\x1f".join(row.values()).encode()
+    return hashlib.md5(message, usedforsecurity=False).hexdigest()
+
+
 def clean_account(row: dict) -> dict:
     username = _text(row["username"])
     if not username:
@@ -335,7 +348,7 @@ def clean_request(row: dict) -> dict:
 class LegacyImport:
     """One run of the import; `accounts()` first, then `requests()`."""
 
-    def __init__(self, *, dry_run=False, batch_size=BATCH_SIZE):
+    def __init__(self, *, dry_run=False, batch_size=None):
         self.dry_run = dry_run
         self.batch_size = batch_size
         self.accepted_user_ids = set()  # this run's accounts (a dry run has nothing stored)
@@ -367,7 +380,7 @@ class LegacyImport:
             seen_names[name_key] = line
             clean["fingerprint"] = fingerprint(row | {"_": "account"})
             batch.append((line, clean))
-            if len(batch) >= self.batch_size:
+            if len(batch) >= (self.batch_size or BATCH_SIZE):
                 self._write_accounts(batch, summary)
                 batch = []
         if batch:
@@ -442,9 +455,9 @@ class LegacyImport:
                 summary.rejects.append((line, str(error)))
                 continue
             seen.add(clean["number"])
-            clean["legacy_fingerprint"] = fingerprint(row | {"_": "request"})
+            clean["legacy_fingerprint"] = request_fingerprint(row)
             batch.append((line, clean))
-            if len(batch) >= self.batch_size:
+            if len(batch) >= (self.batch_size or BATCH_SIZE):
                 self._write_requests(batch, summary)
                 batch = []
         if batch:
@@ -488,8 +501,9 @@ class LegacyImport:
                     continue
                 fee = clean.pop("total_fee")
                 values = clean | {
+                    # No reader: an old request is found through its old account, linked or
+                    # not (旧版系统数据查询), and the import never sets or clears `reader`.
                     "legacy_account_id": owner[0],
-                    "reader_id": owner[1],
                     # Whom the office contacts about it: the old account's details.
                     "contact_name": owner[2][:100],
                     "contact_email": owner[3],
@@ -518,6 +532,9 @@ class LegacyImport:
                 FeeLine.objects.filter(
                     request__in=[request for request, _ in change], note=TOTAL_FEE_NOTE
                 ).delete()
+                StatusChange.objects.filter(
+                    request__in=[request for request, _ in change], event=Event.IMPORTED
+                ).delete()
             numbers = [request.number for request, _ in create + change]
             pks = dict(IllRequest.objects.filter(number__in=numbers).values_list("number", "pk"))
             bulk_insert(
@@ -531,6 +548,19 @@ class LegacyImport:
                     )
                     for request, fee in create + change
                     if fee > 0
+                ]
+            )
+            # Where the request came from, in its history: its status in the old system, dated
+            # as the old system dated the request.
+            bulk_insert(
+                [
+                    StatusChange(
+                        request_id=pks[request.number],
+                        at=request.submitted_at,
+                        to_status=request.status,
+                        event=Event.IMPORTED,
+                    )
+                    for request, _ in create + change
                 ]
             )
 
@@ -557,7 +587,7 @@ def bulk_insert(objects: list) -> None:
     names = [f.attname for f in fields]
     buffer = io.StringIO()
     for obj in objects:
-        buffer.write("\t".join([_copy_text(getattr(obj, name)) for name in names]))
+        buffer.write("\t".join([copy_text(getattr(obj, name)) for name in names]))
         buffer.write("\n")
     buffer.seek(0)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
@@ -569,7 +599,7 @@ def bulk_insert(objects: list) -> None:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value) -> str:
+def copy_text(value) -> str:
     """A value in PostgreSQL's COPY text format."""
     if value is None:
         return "\\N"
@@ -579,12 +609,14 @@ def _copy_text(value) -> str:
         return value.translate(_COPY_ESCAPES)
     if isinstance(value, datetime | date):
         return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value).translate(_COPY_ESCAPES)
     return str(value)
 
 
 ACCOUNT_FIELDS = [name for name in ACCOUNT_COLUMNS if name != "user_id"]
 REQUEST_UPDATE_FIELDS = [
-    "legacy_account", "reader", "origin", "title_key", "legacy_fingerprint", "service_type",
+    "legacy_account", "origin", "title_key", "legacy_fingerprint", "service_type",
     "document_type", "publication_title", "article_title", "author", "volume_issue", "year",
     "pages", "issn", "isbn", "submitted_at", "status", "return_date", "holding_library",
     "contact_name", "contact_email", "contact_phone",

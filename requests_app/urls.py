@@ -60,4 +60,5 @@ urlpatterns = [
         views.delivery_download,
         name="delivery_download",
     ),
+    path("legacy/", views.legacy_requests, name="legacy_data"),
 ]

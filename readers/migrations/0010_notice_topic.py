@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('readers', '0008_text_max_length'),
+        ('readers', '0009_page_copyright_statement'),
     ]
 
     operations = [

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('readers', '0008_text_max_length'),
-        ('requests_app', '0008_dashboard_indexes'),
+        ('requests_app', '0011_electronic_delivery'),
     ]
 
     operations = [

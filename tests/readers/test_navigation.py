@@ -1,9 +1,6 @@
 import pytest
-from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
-
-NOT_BUILT_YET = ["legacy_data"]
 
 NAV_EN = [
     "Profile",
@@ -26,35 +23,6 @@ NAV_ZH = [
     "关于",
     "旧版系统数据查询",
 ]
-
-
-@pytest.mark.parametrize("name", NOT_BUILT_YET)
-def test_sections_not_built_yet_are_an_honest_page_for_readers(client_a, client_b, name):
-    for client in (client_a, client_b):
-        response = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
-        assert response.status_code == 200
-        assert "coming soon" in response.content.decode()
-
-
-@pytest.mark.parametrize("name", NOT_BUILT_YET)
-def test_reader_services_refuse_a_pending_reader_with_the_reason(client_pending, name):
-    response = client_pending.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 403
-    assert "waiting for confirmation" in response.content.decode()
-
-
-@pytest.mark.parametrize("name", NOT_BUILT_YET)
-def test_reader_services_tell_staff_they_have_no_reader_profile(client_staff, name):
-    response = client_staff.get(reverse(name), HTTP_ACCEPT_LANGUAGE="en")
-    assert response.status_code == 403
-    assert "no reader profile" in response.content.decode()
-
-
-@pytest.mark.parametrize("name", NOT_BUILT_YET)
-def test_sections_send_anonymous_visitors_to_login(client_anon, name):
-    response = client_anon.get(reverse(name))
-    assert response.status_code == 302
-    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_navigation_has_the_seed_labels_in_english(client_a):
