@@ -14,7 +14,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.legacy import LegacyAccount, LegacyStatus
+from accounts.legacy import LegacyAccount, LegacyStatus, LinkKind
 from requests_app.models import FeeKind, FeeLine, IllRequest, Origin, Status
 from tests.factories import IllRequestFactory
 
@@ -34,6 +34,14 @@ def old_account(user_id, reader=None, username=None):
         created_at=timezone.now(),
         reader=reader,
         linked_at=timezone.now() if reader else None,
+        # A reader continues with one old account; any other of theirs is attached as history.
+        link_kind=(
+            ""
+            if reader is None
+            else LinkKind.ATTACHED
+            if LegacyAccount.objects.filter(reader=reader, link_kind=LinkKind.LINKED).exists()
+            else LinkKind.LINKED
+        ),
     )
 
 
@@ -120,10 +128,12 @@ def test_a_pending_reader_is_refused_with_the_reason(client_pending, old_data):
 
 
 def test_a_reader_without_an_old_account_is_told_how_to_link_one(client_a, old_data):
-    LegacyAccount.objects.filter(user_id__in=[1001, 1002]).update(reader=None, linked_at=None)
+    LegacyAccount.objects.filter(user_id__in=[1001, 1002]).update(
+        reader=None, linked_at=None, link_kind=""
+    )
     content = page(client_a)
     assert "once your old account is linked" in content
-    assert f'href="{reverse("account")}"' in content
+    assert f'href="{reverse("account_legacy")}"' in content
     assert "Nature" not in content and "<table" not in content
 
 
@@ -131,7 +141,7 @@ def test_the_explanation_in_chinese(client_a):
     content = page(client_a, "zh-CN")
     assert "<h1>旧版系统数据查询</h1>" in content
     assert "关联" in content
-    assert f'href="{reverse("account")}"' in content
+    assert f'href="{reverse("account_legacy")}"' in content
 
 
 def test_the_page_in_chinese_has_the_seed_labels(client_a, old_data):
