@@ -420,6 +420,12 @@ class LegacyImport:
                 if account is None:
                     create.append(LegacyAccount(**values))
                 else:
+                    if account.reader_id is not None:
+                        # Linked or attached: its balance is already in the reader's ledger (or
+                        # waits for staff to move it) and its password may have been upgraded
+                        # by use. The export's later values of those two no longer apply.
+                        values.pop("balance")
+                        values.pop("password")
                     for name, value in values.items():
                         setattr(account, name, value)
                     change.append(account)
@@ -428,7 +434,7 @@ class LegacyImport:
             if self.dry_run:
                 return
             # PBKDF2 is most of the accounts' time; hashlib lets go of the GIL while it runs.
-            rows = [*create, *change]
+            rows = [*create, *(account for account in change if account.reader_id is None)]
             for account, wrapped in zip(
                 rows, HASH_POOL.map(wrap_legacy_password, [a.password for a in rows]), strict=True
             ):

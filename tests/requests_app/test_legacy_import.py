@@ -545,3 +545,34 @@ def test_staff_see_where_an_old_request_came_from(tmp_path, client_staff, langua
     content = response.content.decode()
     assert text in content
     assert ill_request.submitted_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y") in content
+
+
+def test_a_rerun_keeps_the_balance_and_password_of_an_account_already_linked(tmp_path, reader_a):
+    # Found by the linking wizard's review: a changed row rewrote a linked account's balance
+    # (already the reader's opening-balance ledger entry) and its password (perhaps upgraded).
+    from accounts.ledger import ledger_balance
+    from accounts.legacy_link import legacy_link
+
+    generate(tmp_path, defects=False)
+    run_import(tmp_path)
+    path = tmp_path / "accounts.csv"
+    rows = list(csv.reader(path.open(encoding="utf-8-sig", newline="")))
+    line = next(
+        i for i, row in enumerate(rows[1:], 1) if row[13] == "正常" and Decimal(row[12]) > 0
+    )
+    account = LegacyAccount.objects.get(user_id=int(rows[line][0]))
+    legacy_link(legacy_account=account, reader=reader_a, actor=None)
+    balance, password = ledger_balance(reader_a), account.password
+    assert balance == account.balance
+
+    rows[line][12] = "999.00"
+    rows[line][2] = "PLAIN:something-else"
+    rows[line][9] = "010-12345678"
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    run_import(tmp_path)
+
+    account.refresh_from_db()
+    assert account.phone == "010-12345678"  # the rest of the row is brought up to date
+    assert account.balance == balance and account.password == password
+    assert ledger_balance(reader_a) == balance
