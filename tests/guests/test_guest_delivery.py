@@ -135,6 +135,20 @@ def test_the_delivery_email_is_in_the_guests_language(
     assert link in ready.body and "Log in" not in ready.body
 
 
+def test_a_guest_request_delivered_earlier_takes_its_file_later(
+    guest_request, staff, client_staff, django_capture_on_commit_callbacks
+):
+    ill_request, link = guest_request
+    request_transition(ill_request=ill_request, to=Status.DELIVERED, actor=staff)
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        client_staff.post(deliver_url(ill_request), {"file": pdf_upload(), "note": "第二部分"})
+    [ready] = ready_emails()
+    assert ready.to == ["zhang@example.org"] and link in ready.body
+    page = Client().get(link).content.decode()
+    assert "论文全文.pdf" in page and "第二部分" in page
+
+
 def test_a_guest_request_with_fees_waits_for_the_guests_payment_then_releases_the_file(
     guest_request, client_staff, django_capture_on_commit_callbacks
 ):
