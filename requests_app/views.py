@@ -2,6 +2,9 @@
 
 Every view is for confirmed readers only, and every request is looked up through
 `get_request_for_reader`, so nobody reaches another reader's request, whatever number they try.
+The delivered file's statement and download (`delivery_statement_page`,
+`delivery_download_response`) also serve a guest's private link (guest_views.py), with the
+right each page holds given as a `DeliveryPlace`.
 """
 
 import logging
