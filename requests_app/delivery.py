@@ -137,10 +137,11 @@ def delivery_attach(*, ill_request: IllRequest, upload, actor, note: str = "") -
     """Keep the PDF for the request's reader and deliver the request, in one go.
 
     A request not delivered yet is delivered here (charged to the reader's prepaid account; short
-    of balance it awaits payment, and the file waits with it). Once the request is delivered the
-    reader's days begin and they are e-mailed the link. Raises DeliveryError, or the
-    lifecycle's TransitionError. Nothing is kept when anything fails: the stored file is
-    removed again.
+    of balance it awaits payment, and the file waits with it; a guest's request is delivered once
+    the payments staff recorded cover it, `GuestPayment`). Once the request is delivered the
+    days begin and the reader, or the guest at the request's address, is e-mailed the link.
+    Raises DeliveryError, or the lifecycle's TransitionError. Nothing is kept when anything
+    fails: the stored file is removed again.
     """
     problem = pdf_problem(upload)
     if problem:
@@ -217,9 +218,14 @@ class Refusal(models.TextChoices):
     )
 
 
-def _entitled(delivery: Delivery, user) -> bool:
-    """Whether `user` is who the document was delivered to: the request's reader, confirmed."""
-    reader = delivery.request.reader
+def _entitled(delivery: Delivery, user, link: str | None = None) -> bool:
+    """Whether whoever asks is who the document was delivered to: the request's reader, signed
+    in and confirmed; or, for a guest's request (public account), whoever holds its private link
+    (`link`, the key of `/guest/r/<number>/<key>/`, checked here again in constant time)."""
+    ill_request = delivery.request
+    if ill_request.is_guest:
+        return link is not None and ill_request.guest_link_matches(link)
+    reader = ill_request.reader
     return (
         reader is not None
         and user is not None
@@ -229,20 +235,20 @@ def _entitled(delivery: Delivery, user) -> bool:
     )
 
 
-def delivery_can_download(delivery: Delivery, *, user, now=None) -> Refusal | None:
-    """Whether `user` may download `delivery` now: None if so, else why not.
+def delivery_can_download(
+    delivery: Delivery, *, user, link: str | None = None, now=None
+) -> Refusal | None:
+    """Whether `user` (or, for a guest's request, the holder of private link `link`) may
+    download `delivery` now: None if so, else why not.
 
     The one access rule of delivered files; every page and the download itself ask it (the
     download then claims its count with the same conditions in one UPDATE). In order: who
-    (the request's own reader, signed in and confirmed), the request delivered, the file still
-    kept, within its days, a download left, the copyright statement accepted.
-
-    Extension point for guests of the public account (issue 13), who reach a request through a
-    private link rather than by logging in as its reader: give this function the proof they
-    hold (e.g. a `link=` keyword, the verified private-link token) and accept it in `_entitled`
-    beside the owner. Every other condition, and the counting, stays as it is.
+    (the request's own reader, signed in and confirmed; a guest's request: its private link,
+    whoever is or is not logged in), the request delivered, the file still kept, within its
+    days, a download left, the copyright statement accepted. A reader's request is never opened
+    by a link, a guest's never by a login.
     """
-    if not _entitled(delivery, user):
+    if not _entitled(delivery, user, link):
         return Refusal.NOT_YOURS
     return _state_refusal(delivery, now=now)
 
@@ -262,9 +268,9 @@ def _state_refusal(delivery: Delivery, *, now=None) -> Refusal | None:
     return None
 
 
-def delivery_acknowledge(delivery: Delivery, *, user) -> Refusal | None:
-    """The reader accepted the copyright statement (once per document)."""
-    refusal = delivery_can_download(delivery, user=user)
+def delivery_acknowledge(delivery: Delivery, *, user, link: str | None = None) -> Refusal | None:
+    """The reader (or the guest) accepted the copyright statement (once per document)."""
+    refusal = delivery_can_download(delivery, user=user, link=link)
     if refusal not in (None, Refusal.NOT_ACKNOWLEDGED):
         return refusal
     now = timezone.now()
@@ -275,15 +281,16 @@ def delivery_acknowledge(delivery: Delivery, *, user) -> Refusal | None:
     return None
 
 
-def delivery_claim_download(delivery: Delivery, *, user) -> Refusal | None:
-    """Count one download for `user`, or say why not (and count nothing).
+def delivery_claim_download(delivery: Delivery, *, user, link: str | None = None) -> Refusal | None:
+    """Count one download for `user` (or the holder of `link`), or say why not (and count
+    nothing).
 
     The count is taken by one UPDATE whose WHERE repeats the conditions on the row: two
     downloads at once are serialised by the row's lock, and the second one sees the first's
     count (PostgreSQL re-checks the WHERE against the updated row), so the limit holds.
     """
     now = timezone.now()
-    refusal = delivery_can_download(delivery, user=user, now=now)
+    refusal = delivery_can_download(delivery, user=user, link=link, now=now)
     if refusal:
         return refusal
     claimed = Delivery.objects.filter(

@@ -63,6 +63,34 @@ def delivery_context(ill_request: IllRequest) -> dict:
     }
 
 
+def _attached_message(ill_request: IllRequest) -> tuple[str, int]:
+    """What staff are told once the file is kept: delivered, or waiting for the payment (a
+    reader's prepaid balance, or a guest's payment recorded on the request's page)."""
+    number = {"number": ill_request.number}
+    if ill_request.status == Status.DELIVERED:
+        if ill_request.is_guest:
+            text = _(
+                "Request %(number)s is delivered: the guest is e-mailed the request's private "
+                "link, from which they download the file."
+            )
+        else:
+            text = _("Request %(number)s is delivered: the reader is e-mailed a link to the file.")
+        return text % number, messages.SUCCESS
+    if ill_request.is_guest:
+        text = _(
+            "The file is kept, but request %(number)s is awaiting payment: the guest has not paid "
+            "its total yet. Record the guest's payment on the request's page; the guest can "
+            "download the file once the request is paid and delivered."
+        )
+    else:
+        text = _(
+            "The file is kept, but request %(number)s is awaiting payment: the "
+            "reader's balance does not cover its total. The reader can download the "
+            "file once the request is paid and delivered."
+        )
+    return text % number, messages.WARNING
+
+
 def delivery_view(modeladmin, request, pk):
     """Attach a PDF to a copy request and deliver it (one page, like the transition page)."""
     ill_request = get_object_or_404(IllRequest, pk=pk)
@@ -97,24 +125,7 @@ def delivery_view(modeladmin, request, pk):
         except (DeliveryError, TransitionError) as exc:
             form.add_error("file", str(exc))
         else:
-            if delivery.request.status == Status.DELIVERED:
-                modeladmin.message_user(
-                    request,
-                    _("Request %(number)s is delivered: the reader is e-mailed a link to the file.")
-                    % {"number": ill_request.number},
-                    messages.SUCCESS,
-                )
-            else:
-                modeladmin.message_user(
-                    request,
-                    _(
-                        "The file is kept, but request %(number)s is awaiting payment: the "
-                        "reader's balance does not cover its total. The reader can download the "
-                        "file once the request is paid and delivered."
-                    )
-                    % {"number": ill_request.number},
-                    messages.WARNING,
-                )
+            modeladmin.message_user(request, *_attached_message(delivery.request))
             return redirect(change_url)
     return TemplateResponse(
         request,

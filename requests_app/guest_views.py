@@ -30,7 +30,15 @@ from .guests import GuestLimitReached, guest_links_send, guest_request_by_link, 
 from .lifecycle import TransitionError
 from .models import Event, IllRequest, ServiceType
 from .openurl import parse_openurl
-from .views import OPENURL_SESSION_KEY, _field_groups
+from .views import (
+    OPENURL_SESSION_KEY,
+    DeliveryPlace,
+    _field_groups,
+    delivery_download_response,
+    delivery_of,
+    delivery_shown,
+    delivery_statement_page,
+)
 
 
 def guest_required(view):
@@ -177,6 +185,7 @@ def guest_request(request, number, key):
             "fee_lines": ill_request.fee_lines.all(),
             "payments": ill_request.guest_payments.all(),
             "history": history,
+            **delivery_shown(request, ill_request, DeliveryPlace.for_guest(ill_request, key)),
         },
     )
 
@@ -238,6 +247,33 @@ guest_decline_quote = _action_view(
     services.request_decline_quote,
     gettext_lazy("You declined the cost; request %(number)s has been cancelled."),
 )
+
+
+# --- The delivered PDF, through the private link (SPEC 4.6) -----------------------------------
+# The same statement, limits and counting as a reader's (views.py, delivery.py): the link is
+# the guest's right to the file, checked again by `delivery_can_download`.
+
+
+def _delivered_by_link(number, key):
+    ill_request = _by_link(number, key)
+    delivery = delivery_of(ill_request)
+    if delivery is None:
+        raise Http404
+    return ill_request, delivery, DeliveryPlace.for_guest(ill_request, key)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guest_delivery_statement(request, number, key):
+    """The copyright statement under the private link, accepted once, then the download."""
+    return delivery_statement_page(request, *_delivered_by_link(number, key))
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guest_delivery_download(request, number, key):
+    """The download under the private link (POST; a GET shows the request's page)."""
+    return delivery_download_response(request, *_delivered_by_link(number, key))
 
 
 # --- Send me my links ----------------------------------------------------------------------

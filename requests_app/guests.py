@@ -143,7 +143,12 @@ def guest_request_submit(
 
 def guest_request_by_link(number: int, key: str) -> IllRequest | None:
     """The guest request this private link opens, or None (any other number, any other key)."""
-    ill_request = IllRequest.objects.with_total_fee().filter(is_guest=True, number=number).first()
+    ill_request = (
+        IllRequest.objects.with_total_fee()
+        .select_related("delivery")
+        .filter(is_guest=True, number=number)
+        .first()
+    )
     if ill_request is None or not ill_request.guest_link_matches(key):
         return None
     return ill_request

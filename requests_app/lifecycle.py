@@ -258,8 +258,8 @@ def request_transition_locked(
 
 
 def _release_delivery(ill_request: IllRequest) -> None:
-    """A copy delivered with its PDF attached (SPEC 4.6): the reader's days start now, and the
-    reader is e-mailed the link. The file may have waited for the payment (delivery.py)."""
+    """A copy delivered with its PDF attached (SPEC 4.6): the reader's (or guest's) days start
+    now, and they are e-mailed the link. The file may have waited for the payment (delivery.py)."""
     delivery = Delivery.objects.filter(request=ill_request, purged_at__isnull=True).first()
     if delivery is None:
         return
@@ -270,8 +270,17 @@ def _release_delivery(ill_request: IllRequest) -> None:
 
 
 def delivery_tell_reader(delivery: Delivery) -> None:
-    """E-mail the reader the link to their delivered file."""
+    """E-mail the reader the link to their delivered file; a guest, the request's private link
+    (at the address on the request, in the language of the page it was submitted from)."""
     ill_request = delivery.request
+    if ill_request.is_guest:
+        send_email(
+            "guest_delivery_ready",
+            to=ill_request.contact_email,
+            context={"ill_request": ill_request, "delivery": delivery},
+            language=ill_request.guest_language or None,
+        )
+        return
     if ill_request.reader is None:
         return
     send_to_reader(

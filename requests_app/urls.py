@@ -51,6 +51,16 @@ urlpatterns = [
         name="guest_decline_quote",
     ),
     path(
+        "guest/r/<int:number>/<str:key>/delivery/",
+        guest_views.guest_delivery_statement,
+        name="guest_delivery_statement",
+    ),
+    path(
+        "guest/r/<int:number>/<str:key>/delivery/download/",
+        guest_views.guest_delivery_download,
+        name="guest_delivery_download",
+    ),
+    path(
         "requests/<int:number>/delivery/",
         views.delivery_statement,
         name="delivery_statement",

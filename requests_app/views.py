@@ -2,9 +2,13 @@
 
 Every view is for confirmed readers only, and every request is looked up through
 `get_request_for_reader`, so nobody reaches another reader's request, whatever number they try.
+The delivered file's statement and download (`delivery_statement_page`,
+`delivery_download_response`) also serve a guest's private link (guest_views.py), with the
+right each page holds given as a `DeliveryPlace`.
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from urllib.parse import urlencode
 
@@ -16,6 +20,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
@@ -379,7 +384,7 @@ def request_detail(request, number):
             "fee_lines": ill_request.fee_lines.all(),
             "history": history,
             "timeline": _timeline(ill_request, history),
-            **_delivery_shown(request, ill_request),
+            **delivery_shown(request, ill_request, DeliveryPlace.for_reader(ill_request)),
         },
     )
 
@@ -460,20 +465,54 @@ def request_decline_quote(request, number):
 # --- Electronic delivery (SPEC 4.6) ------------------------------------------------------------
 
 
-def _delivery_of(ill_request):
+def delivery_of(ill_request):
     try:
         return ill_request.delivery
     except IllRequest.delivery.RelatedObjectDoesNotExist:
         return None
 
 
-def _delivery_shown(request, ill_request) -> dict:
+@dataclass(frozen=True)
+class DeliveryPlace:
+    """Where a delivered file is reached, and by what right: the reader's pages (signed in), or
+    a guest's private link (`link`, the key of `/guest/r/<number>/<key>/`)."""
+
+    page_url: str
+    statement_url: str
+    download_url: str
+    link: str | None = None
+
+    @classmethod
+    def for_reader(cls, ill_request) -> "DeliveryPlace":
+        number = ill_request.number
+        return cls(
+            page_url=ill_request.get_absolute_url(),
+            statement_url=reverse("delivery_statement", args=[number]),
+            download_url=reverse("delivery_download", args=[number]),
+        )
+
+    @classmethod
+    def for_guest(cls, ill_request, key: str) -> "DeliveryPlace":
+        args = [ill_request.number, key]
+        return cls(
+            page_url=reverse("guest_request", args=args),
+            statement_url=reverse("guest_delivery_statement", args=args),
+            download_url=reverse("guest_delivery_download", args=args),
+            link=key,
+        )
+
+
+def delivery_shown(request, ill_request, place: DeliveryPlace) -> dict:
     """What the request's page says about its delivered file, if it has one."""
-    delivery = _delivery_of(ill_request)
+    delivery = delivery_of(ill_request)
     if delivery is None:
         return {"delivery": None}
-    refusal = delivery_can_download(delivery, user=request.user)
-    return {"delivery": delivery, "delivery_refusal": refusal and refusal.value}
+    refusal = delivery_can_download(delivery, user=request.user, link=place.link)
+    return {
+        "delivery": delivery,
+        "delivery_refusal": refusal and refusal.value,
+        "delivery_place": place,
+    }
 
 
 class AcknowledgeForm(forms.Form):
@@ -485,18 +524,18 @@ class AcknowledgeForm(forms.Form):
     )
 
 
-def _refused(request, ill_request, refusal):
+def _refused(request, place, refusal):
     messages.error(request, refusal.label)
-    return redirect(ill_request)
+    return redirect(place.page_url)
 
 
-def _download(request, ill_request, delivery):
+def _download(request, ill_request, delivery, place):
     """Stream the file to its reader, counting the download; else back to the request page."""
-    refusal = delivery_can_download(delivery, user=request.user)
+    refusal = delivery_can_download(delivery, user=request.user, link=place.link)
     if refusal == Refusal.NOT_ACKNOWLEDGED:
-        return redirect("delivery_statement", number=ill_request.number)
+        return redirect(place.statement_url)
     if refusal:
-        return _refused(request, ill_request, refusal)
+        return _refused(request, place, refusal)
     try:
         handle = delivery_open(delivery)
     except OSError:
@@ -508,37 +547,34 @@ def _download(request, ill_request, delivery):
                 "office."
             ),
         )
-        return redirect(ill_request)
-    refusal = delivery_claim_download(delivery, user=request.user)
+        return redirect(place.page_url)
+    refusal = delivery_claim_download(delivery, user=request.user, link=place.link)
     if refusal:
         handle.close()
-        return _refused(request, ill_request, refusal)
+        return _refused(request, place, refusal)
     return delivery_response(delivery, handle)
 
 
 def _delivered_request(request, number):
     ill_request = get_request_for_reader(request, number)
-    delivery = _delivery_of(ill_request)
+    delivery = delivery_of(ill_request)
     if delivery is None:
         raise Http404
     return ill_request, delivery
 
 
-@confirmed_reader_required
-@require_http_methods(["GET", "POST"])
-def delivery_statement(request, number):
+def delivery_statement_page(request, ill_request, delivery, place):
     """The copyright statement (a page staff edit), accepted once per document, then the
-    download."""
-    ill_request, delivery = _delivered_request(request, number)
-    refusal = delivery_can_download(delivery, user=request.user)
+    download: for the reader's pages and a guest's private link alike."""
+    refusal = delivery_can_download(delivery, user=request.user, link=place.link)
     if refusal not in (None, Refusal.NOT_ACKNOWLEDGED):
-        return _refused(request, ill_request, refusal)
+        return _refused(request, place, refusal)
     form = AcknowledgeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        refusal = delivery_acknowledge(delivery, user=request.user)
+        refusal = delivery_acknowledge(delivery, user=request.user, link=place.link)
         if refusal:
-            return _refused(request, ill_request, refusal)
-        return _download(request, ill_request, delivery)
+            return _refused(request, place, refusal)
+        return _download(request, ill_request, delivery, place)
     statement = Page.objects.filter(slug=PageSlug.COPYRIGHT).first()
     return render(
         request,
@@ -546,6 +582,7 @@ def delivery_statement(request, number):
         {
             "ill_request": ill_request,
             "delivery": delivery,
+            "delivery_place": place,
             "statement": statement if statement and statement.body else None,
             "default_statement": DEFAULT_COPYRIGHT_STATEMENT,
             "form": form,
@@ -555,13 +592,30 @@ def delivery_statement(request, number):
     )
 
 
+def delivery_download_response(request, ill_request, delivery, place):
+    """The download (POST, from the request page's button). A GET — the e-mail's link followed,
+    a bookmark — shows the request page with the button instead: a link that a mail scanner or
+    a prefetch follows must not use up a download."""
+    if request.method != "POST":
+        return redirect(place.page_url)
+    return _download(request, ill_request, delivery, place)
+
+
+@confirmed_reader_required
+@require_http_methods(["GET", "POST"])
+def delivery_statement(request, number):
+    """The copyright statement, accepted once per document, then the download."""
+    ill_request, delivery = _delivered_request(request, number)
+    return delivery_statement_page(
+        request, ill_request, delivery, DeliveryPlace.for_reader(ill_request)
+    )
+
+
 @confirmed_reader_required
 @require_http_methods(["GET", "POST"])
 def delivery_download(request, number):
-    """The download (POST, from the request page's button). A GET — the e-mail's link followed
-    after logging in, a bookmark — shows the request page with the button instead: a link that
-    a mail scanner or a prefetch follows must not use up a download."""
+    """The download (POST only; see `delivery_download_response`)."""
     ill_request, delivery = _delivered_request(request, number)
-    if request.method != "POST":
-        return redirect(ill_request)
-    return _download(request, ill_request, delivery)
+    return delivery_download_response(
+        request, ill_request, delivery, DeliveryPlace.for_reader(ill_request)
+    )

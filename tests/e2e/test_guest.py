@@ -9,8 +9,9 @@ from django.core import mail
 from django.core.management import call_command
 from playwright.sync_api import expect
 
-from requests_app.models import IllRequest
+from requests_app.models import Delivery, IllRequest
 from tests.factories import PASSWORD, StaffFactory
+from tests.requests_app.pdfs import make_pdf
 
 LINK_RE = re.compile(r"https?://[^/\s]+(/guest/r/\d+/[0-9a-f]+/)")
 
@@ -27,7 +28,10 @@ def new_page(browser, live_server):
 
     def make():
         context = browser.new_context(
-            base_url=live_server.url, locale="zh-CN", viewport={"width": 1200, "height": 900}
+            base_url=live_server.url,
+            locale="zh-CN",
+            viewport={"width": 1200, "height": 900},
+            accept_downloads=True,
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
@@ -90,6 +94,15 @@ def link_for(email):
     return links[-1]
 
 
+def log_in_as_staff(page):
+    StaffFactory(username="ill-staff")
+    page.goto("/admin/")
+    page.locator("#id_login").fill("ill-staff")
+    page.locator("#id_password").fill(PASSWORD)
+    page.locator("main form[action^='/accounts/login/'] button[type=submit]").click()
+    page.wait_for_url("**/admin/")
+
+
 def test_the_seeds_journey_for_a_private_individual(page, new_page, public_account):
     title = "Licence to Deny? Publisher restrictions on document delivery"
     log_in_as_guest(page)
@@ -113,13 +126,8 @@ def test_the_seeds_journey_for_a_private_individual(page, new_page, public_accou
 
     # Step 6: the office confirms it can supply; the guest is e-mailed the amount and fee page.
     ill_request.fee_lines.create(kind="supplier", amount=Decimal("12.00"))
-    StaffFactory(username="ill-staff")
     office = new_page()
-    office.goto("/admin/")
-    office.locator("#id_login").fill("ill-staff")
-    office.locator("#id_password").fill(PASSWORD)
-    office.locator("main form[action^='/accounts/login/'] button[type=submit]").click()
-    office.wait_for_url("**/admin/")
+    log_in_as_staff(office)
     office.goto(f"/admin/requests_app/illrequest/{ill_request.pk}/change/")
     expect(office.locator(".guest-marker")).to_contain_text("zhang@example.org")
     office.locator("a[href$='/transition/?to=delivered']").click()
@@ -194,3 +202,65 @@ def test_two_guests_side_by_side_cannot_reach_each_others_requests(page, new_pag
     mine.refresh_from_db()
     theirs.refresh_from_db()
     assert (mine.status, theirs.status) == ("cancelled", "submitted")
+
+
+def test_staff_deliver_a_pdf_to_a_guest_who_downloads_it_through_the_private_link(
+    page, new_page, public_account
+):
+    log_in_as_guest(page)
+    ill_request = submit_request(
+        page, article_title="A guest's delivered article", name="张三", email="zhang@example.org"
+    )
+    ill_request.fee_lines.create(kind="supplier", amount=Decimal("12.00"))
+
+    # Staff attach the PDF as for a reader; the guest has not paid, so the file waits.
+    office = new_page()
+    log_in_as_staff(office)
+    office.goto(f"/admin/requests_app/illrequest/{ill_request.pk}/change/")
+    office.get_by_role("link", name="上传 PDF 并传递").click()
+    office.get_by_label("PDF 文件").set_input_files(
+        files=[{"name": "论文全文.pdf", "mimeType": "application/pdf", "buffer": make_pdf()}]
+    )
+    office.get_by_role("button", name="上传并传递").click()
+    office.wait_for_url(f"**/illrequest/{ill_request.pk}/change/")
+    expect(office.locator(".messagelist")).to_contain_text("登记访客付款")
+    ill_request.refresh_from_db()
+    assert ill_request.status == "awaiting_payment"
+    assert not [m for m in mail.outbox if "可以下载" in m.subject]
+
+    # The guest pays at the office: staff record it, the request is delivered and the guest
+    # is e-mailed the private link to the file.
+    office.get_by_role("link", name="登记访客付款").click()
+    office.locator("#id_amount").fill("12.00")
+    office.locator("#id_method").select_option("cash")
+    office.locator("input[type=submit]").click()
+    office.wait_for_url(f"**/illrequest/{ill_request.pk}/change/")
+    [ready] = [m for m in mail.outbox if "可以下载" in m.subject]
+    assert ready.to == ["zhang@example.org"]
+    link = LINK_RE.search(ready.body).group(1)
+    assert link == ill_request.guest_link_path()
+
+    # From a fresh browser, not logged in: the link, the statement, the download.
+    page.locator("nav.main-nav button", has_text="关闭").click()
+    elsewhere = new_page()
+    elsewhere.goto(link)
+    section = elsewhere.locator("section.delivery")
+    expect(section).to_contain_text("论文全文.pdf")
+    expect(elsewhere.locator("#delivery-downloads")).to_have_text("0 / 5")
+    section.get_by_role("link", name="阅读版权声明并下载").click()
+    elsewhere.wait_for_url(f"**{link}delivery/")
+    elsewhere.get_by_label("我已阅读并接受版权声明。").check()
+    with elsewhere.expect_download() as download_info:
+        elsewhere.get_by_role("button", name="接受并下载").click()
+    download = download_info.value
+    assert download.suggested_filename == "论文全文.pdf"
+    with open(download.path(), "rb") as saved:
+        assert saved.read() == make_pdf()
+
+    # One download counted, for the guest and for staff.
+    elsewhere.goto(link)
+    expect(elsewhere.locator("#delivery-downloads")).to_have_text("1 / 5")
+    expect(elsewhere.get_by_role("button", name=re.compile("下载 PDF"))).to_be_visible()
+    office.reload()
+    expect(office.locator(".delivery-downloads")).to_have_text(re.compile(r"^1 / 5 · 最近一次 "))
+    assert Delivery.objects.get().downloads == 1
