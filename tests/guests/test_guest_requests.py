@@ -163,6 +163,20 @@ def test_the_private_link_works_after_logout_and_from_a_fresh_browser(
     assert link_1 in mail.outbox[-1].body
 
 
+def test_a_closed_request_says_there_is_nothing_left_to_do(
+    two_requests, django_capture_on_commit_callbacks
+):
+    link_1, _ = two_requests
+    fresh = Client()
+    page = fresh.get(link_1, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Nothing for you to do now" not in page  # it can still be cancelled
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh.post(link_1 + "cancel/")
+    page = fresh.get(link_1, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Not a bare "What you can do" heading with nothing under it.
+    assert "Nothing for you to do now" in page
+
+
 def test_readers_and_staff_do_not_see_guest_requests_in_their_lists(
     client_a, two_requests, reader_a
 ):
