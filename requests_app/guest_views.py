@@ -243,10 +243,32 @@ guest_accept_quote = _action_view(
     services.request_accept_quote,
     gettext_lazy("You accepted the cost of request %(number)s; the ILL office goes on with it."),
 )
-guest_decline_quote = _action_view(
-    services.request_decline_quote,
-    gettext_lazy("You declined the cost; request %(number)s has been cancelled."),
-)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def guest_decline_quote(request, number, key):
+    """Decline the quoted cost, which cancels the request: a confirmation page stating the quote,
+    then POST (as for readers; one click was irreversible)."""
+    if request.method == "POST":
+        return _act(
+            request,
+            number,
+            key,
+            services.request_decline_quote,
+            _("You declined the cost; request %(number)s has been cancelled."),
+        )
+    ill_request = _by_link(number, key)
+    if not ill_request.awaits_cost_approval:
+        messages.error(
+            request,
+            _("Request %(number)s is not waiting for your decision on a cost.")
+            % {"number": ill_request.number},
+        )
+        return redirect("guest_request", number, key)
+    return render(
+        request, "requests_app/request_decline_quote.html", {"ill_request": ill_request, "key": key}
+    )
 
 
 # --- The delivered PDF, through the private link (SPEC 4.6) -----------------------------------

@@ -177,6 +177,38 @@ def test_a_closed_request_says_there_is_nothing_left_to_do(
     assert "Nothing for you to do now" in page
 
 
+def test_declining_a_quote_asks_first_stating_it(
+    two_requests, staff, django_capture_on_commit_callbacks
+):
+    # As for readers (issue 14): declining cancels for good, so it is confirmed like cancelling.
+    from requests_app.lifecycle import request_transition
+
+    link_1, _ = two_requests
+    ill_request = IllRequest.objects.get(contact_email="zhang@example.org")
+    with django_capture_on_commit_callbacks(execute=True):
+        request_transition(
+            ill_request=ill_request,
+            to=Status.AWAITING_COST_APPROVAL,
+            actor=staff,
+            quote=Decimal("45.50"),
+        )
+    fresh = Client()
+    url = link_1 + "decline-quote/"
+    page = fresh.get(link_1, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f'<a class="button" href="{url}">' in page
+    confirm = fresh.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "the quoted cost of 45.50 yuan" in confirm
+    assert f'<form method="post" action="{url}">' in confirm
+    ill_request.refresh_from_db()
+    assert ill_request.status == Status.AWAITING_COST_APPROVAL
+    with django_capture_on_commit_callbacks(execute=True):
+        assert fresh.post(url)["Location"] == link_1
+    ill_request.refresh_from_db()
+    assert ill_request.status == Status.CANCELLED
+    # A tampered link declines nothing.
+    assert fresh.get(url.replace("/decline-quote/", "x/decline-quote/")).status_code == 404
+
+
 def test_readers_and_staff_do_not_see_guest_requests_in_their_lists(
     client_a, two_requests, reader_a
 ):
