@@ -16,7 +16,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin
+from core.adminbase import GatewayAdminMixin, recent_date_filter
 from requests_app.dashboard import dashboard
 
 
@@ -46,7 +46,10 @@ admin.site.unregister(LogEntry)
 @admin.register(LogEntry)
 class GatewayLogEntryAdmin(GatewayAdminMixin, LogEntryAdmin):
     list_display = ["created", "resource_url", "action", "msg_short", "user_url"]
-    list_filter = ["action", TrackedModelFilter]
+    # Newest first on the timestamp's index; a period filter instead of auditlog's
+    # date_hierarchy, which lists the dates present over every entry.
+    date_hierarchy = None
+    list_filter = ["action", TrackedModelFilter, recent_date_filter("timestamp", _("time"))]
     # Searching the JSON of every change or the time as text would scan the whole table.
     search_fields = ["object_repr", "actor__username"]
     fieldsets = [

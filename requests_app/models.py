@@ -330,6 +330,36 @@ class IllRequest(models.Model):
         ]
         indexes = [
             models.Index(fields=["reader", "status"], name="illrequest_reader_status"),
+            # The reader's list, newest first, a page at a time: read off the index in order,
+            # whatever the page and however many requests the reader has.
+            models.Index(
+                fields=["reader", "submitted_at", "number"], name="illrequest_reader_submitted"
+            ),
+            # The admin's change list: its order, and each of its filters in that order.
+            models.Index(fields=["submitted_at", "number"], name="illrequest_submitted"),
+            models.Index(
+                fields=["status", "submitted_at", "number"], name="illrequest_status_submitted"
+            ),
+            models.Index(
+                fields=["service_type", "submitted_at", "number"],
+                name="illrequest_service_submitted",
+            ),
+            models.Index(
+                fields=["document_type", "submitted_at", "number"],
+                name="illrequest_doctype_submitted",
+            ),
+            models.Index(
+                fields=["urgency", "submitted_at", "number"], name="illrequest_urgency_submitted"
+            ),
+            models.Index(
+                fields=["origin", "submitted_at", "number"], name="illrequest_origin_submitted"
+            ),
+            models.Index(
+                fields=["submitted_at", "number"],
+                name="illrequest_cancel_submitted",
+                condition=Q(cancellation_requested=True),
+            ),
+            models.Index(fields=["isbn"], name="illrequest_isbn"),
             # The admin dashboard's counts read open requests only (requests_app/dashboard.py):
             # partial indexes stay as small as the open queues whatever the closed ones weigh.
             models.Index(
