@@ -29,7 +29,7 @@ DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bench"
 
 # Who the benchmark signs in as (bench/run.py): a reader with a few requests, one with many,
 # and a member of staff. Their passwords are never used: the runner makes their sessions.
-SMALL_READER, BIG_READER = 1, 2
+SMALL_READER, BIG_READER, SUBMITTING_READER = 1, 2, 3
 SMALL_COUNT, BIG_COUNT = 20, 3000
 STAFF_USERNAME = "bench-staff"
 

@@ -118,6 +118,9 @@ class GatewayAdminMixin(AuditHistoryMixin):
     # Text typed in the admin loses invisible characters (core.text), as in the reader's forms.
     form = CleanTextModelForm
     paginator = EstimatedCountPaginator
+    # Rendering a row of the admin's list costs about a millisecond and a half: 50 rows a page
+    # rather than Django's 100 halves what every page of every list costs.
+    list_per_page = 50
     show_full_result_count = False
     show_facets = ShowFacets.NEVER
 

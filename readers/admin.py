@@ -251,7 +251,8 @@ class NoticeAdmin(GatewayAdminMixin, admin.ModelAdmin):
     search_fields = ["title_zh", "title_en", "reader__name"]
     raw_id_fields = ["reader"]
     readonly_fields = ["read_at"]
-    list_select_related = ["reader"]
+    # A reader is shown with their login name (Reader.__str__).
+    list_select_related = ["reader__user"]
     fieldsets = [
         (_("Chinese"), {"fields": ["title_zh", "body_zh"]}),
         (_("English"), {"fields": ["title_en", "body_en"]}),
