@@ -64,8 +64,9 @@ class AccountAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["reader__name", "reader__user__username"]
     list_select_related = ["reader__user"]
     fields = ["reader", "balance", "updated_at"]
-    # On the (balance, reader) index; the model's order by the reader's name is a join's sort.
-    ordering = ["balance", "reader"]
+    # On the (balance, reader) index: the model's order by the reader's name (and "reader",
+    # which orders by the reader's own order) would sort every balance after a join.
+    ordering = ["balance", "reader_id"]
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip():

@@ -172,9 +172,7 @@ def request_list(request):
             requests = requests.search(form.cleaned_data["q"])
             params["q"] = form.cleaned_data["q"]
     requests = requests.order_by("-submitted_at", "-number")
-    page = TotalFeePaginator(requests, settings.REQUESTS_PER_PAGE).get_page(
-        request.GET.get("page")
-    )
+    page = TotalFeePaginator(requests, settings.REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "requests_app/request_list.html",

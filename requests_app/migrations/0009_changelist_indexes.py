@@ -41,7 +41,7 @@ class Migration(migrations.Migration):
         TrigramExtension(),
         migrations.AddIndex(
             model_name='illrequest',
-            index=models.Index(fields=['reader', 'submitted_at', 'number'], name='illrequest_reader_submitted'),
+            index=models.Index(fields=['reader', 'submitted_at', 'number'], include=('id',), name='illrequest_reader_submitted'),
         ),
         migrations.AddIndex(
             model_name='illrequest',

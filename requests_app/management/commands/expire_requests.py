@@ -23,9 +23,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         count = len(
-            request_expire_due(
-                today=timezone.localdate(), batch_size=max(1, options["batch_size"])
-            )
+            request_expire_due(today=timezone.localdate(), batch_size=max(1, options["batch_size"]))
         )
         if count:
             self.stdout.write(f"Expired {count} request(s); their readers are told by e-mail.")
