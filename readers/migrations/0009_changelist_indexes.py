@@ -42,6 +42,10 @@ class Migration(migrations.Migration):
         TrigramExtension(),
         migrations.AddIndex(
             model_name='notice',
+            index=models.Index(condition=models.Q(('read_at__isnull', True)), fields=['reader', 'publish_at'], include=('end_at',), name='notice_unread'),
+        ),
+        migrations.AddIndex(
+            model_name='notice',
             index=models.Index(fields=['pinned', 'publish_at', 'id'], name='notice_board_order'),
         ),
         migrations.AddIndex(
