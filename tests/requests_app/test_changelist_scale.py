@@ -20,6 +20,7 @@ from accounts.ledger import ledger_record
 from accounts.legacy import LegacyAccount
 from core import adminbase
 from core.adminbase import EstimatedCountPaginator, GatewayAdminMixin
+from requests_app.admin import IllRequestAdmin
 from requests_app.models import IllRequest, Status, StatusChange
 from tests.factories import FeeLineFactory, IllRequestFactory, NoticeFactory, ReaderFactory
 
@@ -220,3 +221,20 @@ def test_the_reader_list_computes_fee_totals_for_the_page_only(client_a, reader_
     expected = IllRequest.objects.filter(reader=reader_a).order_by("-submitted_at", "-number")
     assert [r.pk for r in shown] == [r.pk for r in expected[40:]]
     assert all(r.total_fee == r.fee_lines.get().amount for r in shown)
+
+
+def test_a_change_list_page_joins_only_its_own_rows(client_staff, monkeypatch):
+    """The page's ids are chosen on the requests table alone; only they meet the readers."""
+    monkeypatch.setattr(IllRequestAdmin, "list_per_page", 2)
+    requests = IllRequestFactory.create_batch(3)
+    with CaptureQueriesContext(connection) as captured:
+        response = client_staff.get(REQUESTS, {"q": "Licence", "p": 2})
+    assert list(response.context["cl"].result_list) == [requests[0]]
+    (page_sql,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].startswith('SELECT "requests_app_illrequest"."id", "requests_app_illrequest"')
+    ]
+    outer, _, inner = page_sql.partition(" IN (SELECT")
+    assert "JOIN" in outer and "LIMIT" not in outer
+    assert "LIMIT 1 OFFSET 2" in inner and "JOIN" not in inner and "LIKE" in inner
