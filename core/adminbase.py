@@ -10,7 +10,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.contrib.admin.views.main import ChangeList
 from django.core.paginator import Paginator
-from django.db import connections
+from django.db import DataError, connections
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +32,14 @@ class RobustChangeList(ChangeList):
         try:
             return super().get_filters(request)
         except (OverflowError, ValueError) as exc:
+            raise IncorrectLookupParameters(exc) from exc
+
+    def get_results(self, request):
+        # A lookup in the address (`?at__year=2147483648`) whose value the database cannot
+        # hold fails only when the count runs: bad input too, not a 500.
+        try:
+            return super().get_results(request)
+        except (OverflowError, DataError) as exc:
             raise IncorrectLookupParameters(exc) from exc
 
 
