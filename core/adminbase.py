@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters, ShowFacets
 from django.contrib.admin.views.main import ChangeList
+from django.core.exceptions import EmptyResultSet
 from django.core.paginator import Paginator
 from django.db import DataError, connections
 from django.utils import timezone
@@ -49,7 +50,10 @@ EXACT_COUNT_UP_TO = 10_000
 
 def estimated_count(queryset) -> int:
     """PostgreSQL's estimate of how many rows `queryset` returns (EXPLAIN, nothing is read)."""
-    sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    try:
+        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+    except EmptyResultSet:  # a filter no row can match (a value out of the column's range)
+        return 0
     with connections[queryset.db].cursor() as cursor:
         cursor.execute("EXPLAIN (FORMAT JSON) " + sql, params)
         plan = cursor.fetchone()[0]
