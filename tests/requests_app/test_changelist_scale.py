@@ -238,3 +238,16 @@ def test_a_change_list_page_joins_only_its_own_rows(client_staff, monkeypatch):
     outer, _, inner = page_sql.partition(" IN (SELECT")
     assert "JOIN" in outer and "LIMIT" not in outer
     assert "LIMIT 1 OFFSET 2" in inner and "JOIN" not in inner and "LIKE" in inner
+
+
+@pytest.mark.parametrize("page", [1, 3])
+def test_the_reader_list_makes_the_same_queries_on_every_page(
+    client_a, reader_a, page, django_assert_num_queries
+):
+    for ill_request in IllRequestFactory.create_batch(45, reader=reader_a):
+        FeeLineFactory(request=ill_request)
+    client_a.get(reverse("request_list"))  # session and the like, once
+    # Session, user, reader, the count, the unread notices, the page with its fee totals.
+    with django_assert_num_queries(6):
+        response = client_a.get(reverse("request_list"), {"page": page})
+    assert len(response.context["page_obj"].object_list) == (20 if page == 1 else 5)
