@@ -14,7 +14,7 @@ DEV_ENV := DEBUG=true
 DEV_IDP_PORT ?= 8001
 OIDC_PROVIDERS ?= [{"id": "campus", "label": "统一认证 Campus login (development IdP)", "server_url": "http://127.0.0.1:$(DEV_IDP_PORT)", "client_id": "ill-gateway-dev", "secret": "dev-secret"}]
 
-.PHONY: run test install migrate lint format messages clean bench-import load
+.PHONY: run test install migrate lint format messages clean bench-import bench load
 
 $(PY):
 	$(PYTHON) -m venv $(VENV) || ( rm -rf $(VENV) && $(PYTHON) -m venv --without-pip $(VENV) && $(VENV)/bin/python tools/bootstrap_pip.py )
@@ -83,3 +83,8 @@ LOAD_ARGS ?= --users 50 --duration 2m
 load: install .venv-load/bin/locust
 	DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/load_test} \
 		$(PY) bench/load.py --locust .venv-load/bin/locust $(LOAD_ARGS)
+# Each page's speed beside a bare Django view in the same run (bench/run.py; README "Benchmarks").
+# Builds the data set once per scale in BENCH_DATABASE_URL (default .../bench), then reuses it.
+# BENCH_ARGS="--readers 1000 --requests 20000 --seconds 1" for a quick run.
+bench: install
+	$(VENV)/bin/python bench/run.py $(BENCH_ARGS)

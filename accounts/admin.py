@@ -17,15 +17,19 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin
+from core.adminbase import GatewayAdminMixin, recent_date_filter
 from readers.admin import ReaderAdmin
 from readers.models import Reader
+from readers.search import reader_ids_matching
 
 from .dues import due_proceed, dues_for
 from .ledger import LedgerError, ledger_balance, ledger_record
 from .ledger_forms import DateRangeForm, EntryForm
 from .models import Account, EntryKind, LedgerEntry
 from .statements import csv_response, write_finance_export
+
+# PostgreSQL's integer: a longer number is no entry's.
+NUMBER_MAX = 2_147_483_647
 
 
 class OwingFilter(admin.SimpleListFilter):
@@ -60,6 +64,14 @@ class AccountAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     search_fields = ["reader__name", "reader__user__username"]
     list_select_related = ["reader__user"]
     fields = ["reader", "balance", "updated_at"]
+    # On the (balance, reader) index: the model's order by the reader's name (and "reader",
+    # which orders by the reader's own order) would sort every balance after a join.
+    ordering = ["balance", "reader_id"]
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(reader__in=reader_ids_matching(search_term)), False
 
     def has_add_permission(self, request):
         return False
@@ -78,8 +90,7 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         "request_number",
         "actor",
     ]
-    list_filter = ["kind", "method"]
-    date_hierarchy = "at"
+    list_filter = ["kind", "method", recent_date_filter("at", _("time"))]
     search_fields = ["=number", "=request_number", "reader__name", "reader__user__username"]
     list_select_related = ["reader__user", "actor"]
     change_list_template = "admin/accounts/ledgerentry/change_list.html"
@@ -97,6 +108,15 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         "note",
     ]
     readonly_fields = fields
+
+    def get_search_results(self, request, queryset, search_term):
+        # A number is an entry's or a request's (each on its index); anything else a reader.
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if term.isascii() and term.isdigit() and int(term) <= NUMBER_MAX:
+            return queryset.filter(Q(number=int(term)) | Q(request_number=int(term))), False
+        return queryset.filter(reader__in=reader_ids_matching(term)), False
 
     def get_urls(self):
         return [

@@ -116,7 +116,14 @@ class LedgerEntry(models.Model):
         verbose_name = _("ledger entry")
         verbose_name_plural = _("ledger entries")
         ordering = ["-at", "-number"]
-        indexes = [models.Index(fields=["reader", "at"], name="ledgerentry_reader_at")]
+        indexes = [
+            models.Index(fields=["reader", "at"], name="ledgerentry_reader_at"),
+            # The admin's change list, newest first, and its filters in that order.
+            models.Index(fields=["at", "number"], name="ledgerentry_at_number"),
+            models.Index(fields=["kind", "at", "number"], name="ledgerentry_kind_at"),
+            models.Index(fields=["method", "at", "number"], name="ledgerentry_method_at"),
+            models.Index(fields=["request_number"], name="ledgerentry_request_number"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EntryKind.values), name="ledgerentry_kind_valid"
@@ -181,6 +188,8 @@ class Account(models.Model):
         verbose_name = _("balance")
         verbose_name_plural = _("balances")
         ordering = ["balance", "reader__name"]
+        # The balances' list in the admin, lowest first (those owing money on top).
+        indexes = [models.Index(fields=["balance", "reader"], name="account_balance")]
 
     def __str__(self):
         return f"{self.reader}: {self.balance}"

@@ -11,12 +11,13 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin
+from core.adminbase import GatewayAdminMixin, recent_date_filter
 from requests_app.dashboard import dashboard
 
 
@@ -46,7 +47,10 @@ admin.site.unregister(LogEntry)
 @admin.register(LogEntry)
 class GatewayLogEntryAdmin(GatewayAdminMixin, LogEntryAdmin):
     list_display = ["created", "resource_url", "action", "msg_short", "user_url"]
-    list_filter = ["action", TrackedModelFilter]
+    # Newest first on the timestamp's index; a period filter instead of auditlog's
+    # date_hierarchy, which lists the dates present over every entry.
+    date_hierarchy = None
+    list_filter = ["action", TrackedModelFilter, recent_date_filter("timestamp", _("time"))]
     # Searching the JSON of every change or the time as text would scan the whole table.
     search_fields = ["object_repr", "actor__username"]
     fieldsets = [
@@ -63,10 +67,18 @@ class GatewayLogEntryAdmin(GatewayAdminMixin, LogEntryAdmin):
 
     @admin.display(description=_("Changes"))
     def msg_short(self, obj):
+        # The changed fields' names only: `changes_display_dict` would also load every related
+        # object the values name, queries per row of the list.
         if obj.action in (LogEntry.Action.DELETE, LogEntry.Action.ACCESS):
             return ""
-        fields = ", ".join(str(name) for name in obj.changes_display_dict)
-        return format_html("{}", fields[:150])
+        model = obj.content_type.model_class()
+        names = []
+        for name in obj.changes_dict:
+            try:
+                names.append(str(model._meta.get_field(name).verbose_name))
+            except (FieldDoesNotExist, AttributeError):
+                names.append(name)
+        return format_html("{}", ", ".join(names)[:150])
 
 
 # --- The dashboard: the admin's index page --------------------------------------------------

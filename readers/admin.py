@@ -1,13 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin, apply_to_each_row
+from core.adminbase import GatewayAdminMixin, apply_to_each_row, recent_date_filter
 from core.forms import CleanTextFormMixin, CleanTextModelForm
 
 from .models import (
@@ -20,6 +21,7 @@ from .models import (
     ReaderStatus,
     RegistrationToConfirm,
 )
+from .search import READERS_SEARCHED, reader_ids_matching
 from .services import ReaderStateError, reader_confirm, reader_reject, reader_update_profile
 
 
@@ -83,6 +85,12 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
     change_form_template = "admin/readers/reader/change_form.html"
     form = ReaderAdminForm
     inlines = [LoginEmailChangeInline]
+
+    def get_search_results(self, request, queryset, search_term):
+        # One indexed query per kind of identifier (readers.search), not an OR across tables.
+        if not search_term.strip():
+            return queryset, False
+        return queryset.filter(pk__in=reader_ids_matching(search_term)), False
 
     def get_readonly_fields(self, request, obj=None):
         # Which account a reader is stays as it was created: moving a profile (and with it the
@@ -233,17 +241,32 @@ class RegistrationToConfirmAdmin(ReaderAdmin):
 @admin.register(Notice)
 class NoticeAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = ["__str__", "publish_at", "end_at", "pinned", "personal_to", "read_at"]
-    list_filter = ["pinned", ("reader", admin.EmptyFieldListFilter)]
-    search_fields = ["title_zh", "title_en", "body_zh", "body_en", "reader__name"]
-    date_hierarchy = "publish_at"
+    list_filter = [
+        "pinned",
+        ("reader", admin.EmptyFieldListFilter),
+        recent_date_filter("publish_at", _("published")),
+    ]
+    # Personal notices grow with the requests: the search reads the titles and the readers
+    # found on their indexes (readers.search), and leaves the bodies alone.
+    search_fields = ["title_zh", "title_en", "reader__name"]
     raw_id_fields = ["reader"]
     readonly_fields = ["read_at"]
-    list_select_related = ["reader"]
+    # A reader is shown with their login name (Reader.__str__).
+    list_select_related = ["reader__user"]
     fieldsets = [
         (_("Chinese"), {"fields": ["title_zh", "body_zh"]}),
         (_("English"), {"fields": ["title_en", "body_en"]}),
         (None, {"fields": ["publish_at", "end_at", "pinned", "reader", "read_at"]}),
     ]
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        readers = list(reader_ids_matching(term)[:READERS_SEARCHED])
+        return queryset.filter(
+            Q(title_zh__icontains=term) | Q(title_en__icontains=term) | Q(reader__in=readers)
+        ), False
 
     @admin.display(description=_("personal to"), ordering="reader__name")
     def personal_to(self, obj):

@@ -93,6 +93,16 @@ class Reader(models.Model):
         verbose_name = _("reader")
         verbose_name_plural = _("readers")
         ordering = ["-created_at"]
+        # The admin's change lists (newest first, the queue oldest first; by status and type)
+        # and its search by the identifiers staff type exactly.
+        indexes = [
+            models.Index(fields=["created_at", "id"], name="reader_created"),
+            models.Index(fields=["status", "created_at", "id"], name="reader_status_created"),
+            models.Index(fields=["reader_type", "created_at", "id"], name="reader_type_created"),
+            models.Index(fields=["id_number"], name="reader_id_number"),
+            models.Index(fields=["campus_id"], name="reader_campus_id"),
+            models.Index(fields=["phone"], name="reader_phone"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=ReaderStatus.values), name="reader_status_valid"
@@ -198,7 +208,17 @@ class Notice(BilingualText):
                 fields=["reader", "topic"],
                 name="notice_reader_topic",
                 condition=~Q(topic=""),
-            )
+            ),
+            # The admin's change list, in that order.
+            models.Index(fields=["pinned", "publish_at", "id"], name="notice_board_order"),
+            # The unread count every page of a reader shows, from the index alone (PostgreSQL)
+            # however many notices the reader has.
+            models.Index(
+                fields=["reader", "publish_at"],
+                include=["end_at"],
+                condition=Q(read_at__isnull=True),
+                name="notice_unread",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -15,6 +15,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db.models import BLANK_CHOICE_DASH, Q
+from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -24,8 +25,11 @@ from django.utils.html import format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin, apply_to_each_row
+from accounts.legacy import LegacyAccount
+from core.adminbase import GatewayAdminMixin, apply_to_each_row, recent_date_filter
 from core.forms import CleanTextFormMixin, CleanTextModelForm
+from core.validators import to_halfwidth
+from readers.search import READERS_SEARCHED, reader_ids_matching
 
 from .delivery_admin import delivery_context, delivery_urls
 from .export import export_response
@@ -37,6 +41,7 @@ from .lifecycle import (
     request_transition,
 )
 from .models import (
+    NUMBER_MAX,
     SUPPLIER_FIELDS,
     Delivery,
     FeeKind,
@@ -425,6 +430,54 @@ class OverdueFilter(admin.SimpleListFilter):
 _PMID_IN_REMARKS = re.compile(r"\bPMID: ?([0-9]{1,9})\b")
 
 
+# What a search term is, by its shape: each kind is looked up on its own index, never OR'ed
+# with a scan of every title (README, "Benchmarks").
+_NUMBER = re.compile(r"[0-9]{1,10}")
+_ISSN = re.compile(r"([0-9]{4})-?([0-9]{3}[0-9X])")
+_ISBN = re.compile(r"(?:[0-9]{9}[0-9X]|[0-9]{13})")
+_DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
+
+
+def search_requests(queryset, search_term: str):
+    """The change list's search: a request number, ISSN, ISBN or DOI exactly; any other text in
+    the titles (trigram indexes on PostgreSQL) or naming the reader (readers.search)."""
+    term = to_halfwidth(search_term).strip()
+    if not term:
+        return queryset
+    compact = term.replace("-", "").replace(" ", "").upper()
+    if _NUMBER.fullmatch(term):
+        condition = Q(number=int(term)) if 0 < int(term) <= NUMBER_MAX else Q(pk__in=[])
+        if _ISBN.fullmatch(compact):
+            condition |= Q(isbn=compact)
+        return queryset.filter(condition)
+    if match := _ISSN.fullmatch(term.upper()):
+        return queryset.filter(issn=f"{match[1]}-{match[2]}")
+    if _ISBN.fullmatch(compact):
+        return queryset.filter(isbn=compact)
+    if _DOI.fullmatch(term):
+        return queryset.filter(doi=term)
+    readers = list(reader_ids_matching(term)[:READERS_SEARCHED])
+    # An old system's request not linked to a reader yet is found by its old username (on
+    # the accounts' case-insensitive unique index).
+    legacy = list(
+        LegacyAccount.objects.annotate(lower=Lower("username"))
+        .filter(lower=term.lower())
+        .values_list("pk", flat=True)[:READERS_SEARCHED]
+    )
+    condition = Q(publication_title__icontains=term) | Q(article_title__icontains=term)
+    # A guest of the public account (no reader) by the contact block's e-mail or name, on the
+    # partial indexes over guests' requests only.
+    if "@" in term:
+        condition |= Q(is_guest=True, contact_email__in={term, term.lower()})
+    else:
+        condition |= Q(is_guest=True, contact_name=term)
+    if readers:
+        condition |= Q(reader__in=readers)
+    if legacy:
+        condition |= Q(legacy_account__in=legacy)
+    return queryset.filter(condition)
+
+
 @admin.register(IllRequest)
 class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
     list_display = [
@@ -447,23 +500,11 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         GuestFilter,
         OverdueFilter,
         "supplier",
+        recent_date_filter("submitted_at", _("request date")),
     ]
-    search_fields = [
-        "=number",
-        "reader__name",
-        "reader__user__username",
-        "reader__email",
-        "legacy_account__username",
-        "contact_name",
-        "contact_email",
-        "publication_title",
-        "article_title",
-        "=issn",
-        "=isbn",
-        "doi",
-    ]
+    # What is searched, and how, is `search_requests` (get_search_results): by the term's shape.
+    search_fields = ["number", "publication_title", "article_title", "reader__name"]
     list_select_related = ["reader", "reader__user"]
-    date_hierarchy = "submitted_at"
     raw_id_fields = ["reader"]
     readonly_fields = [
         "number",
@@ -526,6 +567,9 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
             content_type=ContentType.objects.get_for_model(Delivery),
             additional_data__request_id=obj.pk,
         )
+
+    def get_search_results(self, request, queryset, search_term):
+        return search_requests(queryset, search_term), False
 
     def has_add_permission(self, request):
         # Requests come from readers (and from the legacy import), not from the back office.

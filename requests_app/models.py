@@ -453,6 +453,11 @@ class IllRequest(models.Model):
                 condition=Q(is_guest=True),
             ),
             models.Index(
+                fields=["contact_name", "submitted_at"],
+                name="illrequest_guest_name",
+                condition=Q(is_guest=True),
+            ),
+            models.Index(
                 fields=["guest_client", "submitted_at"],
                 name="illrequest_guest_client",
                 condition=Q(is_guest=True),
@@ -469,6 +474,39 @@ class IllRequest(models.Model):
                 fields=["legacy_account", "-submitted_at", "-number"],
                 name="illrequest_legacy_account_date",
             ),
+            # The reader's list, newest first, a page at a time: read off the index in order,
+            # whatever the page and however many requests the reader has; with the id in the
+            # index (PostgreSQL), the rows a deep page skips are never read from the table.
+            models.Index(
+                fields=["reader", "submitted_at", "number"],
+                include=["id"],
+                name="illrequest_reader_submitted",
+            ),
+            # The admin's change list: its order, and each of its filters in that order.
+            models.Index(fields=["submitted_at", "number"], name="illrequest_submitted"),
+            models.Index(
+                fields=["status", "submitted_at", "number"], name="illrequest_status_submitted"
+            ),
+            models.Index(
+                fields=["service_type", "submitted_at", "number"],
+                name="illrequest_service_submitted",
+            ),
+            models.Index(
+                fields=["document_type", "submitted_at", "number"],
+                name="illrequest_doctype_submitted",
+            ),
+            models.Index(
+                fields=["urgency", "submitted_at", "number"], name="illrequest_urgency_submitted"
+            ),
+            models.Index(
+                fields=["origin", "submitted_at", "number"], name="illrequest_origin_submitted"
+            ),
+            models.Index(
+                fields=["submitted_at", "number"],
+                name="illrequest_cancel_submitted",
+                condition=Q(cancellation_requested=True),
+            ),
+            models.Index(fields=["isbn"], name="illrequest_isbn"),
             # The admin dashboard's counts read open requests only (requests_app/dashboard.py):
             # partial indexes stay as small as the open queues whatever the closed ones weigh.
             models.Index(

@@ -233,11 +233,30 @@ def openurl(request):
     return redirect("request_submit")
 
 
+class TotalFeePaginator(Paginator):
+    """Pages of requests with their total fee, the total computed for the page's rows only.
+
+    Annotated before slicing, PostgreSQL would compute the fee subquery for every row the
+    OFFSET skips too (1,000 of them on page 50); here the page is chosen first, on the
+    (reader, submitted_at) index, and the totals are added to its rows, in the same one query.
+    """
+
+    def page(self, number):
+        page = super().page(number)
+        rows = page.object_list
+        page.object_list = (
+            IllRequest.objects.filter(pk__in=rows.values("pk"))
+            .with_total_fee()
+            .order_by(*rows.query.order_by)
+        )
+        return page
+
+
 @confirmed_reader_required
 @require_GET
 def request_list(request):
     """申请列表: the reader's requests, newest first, filtered and searched."""
-    requests = IllRequest.objects.for_reader(request.user.reader).with_total_fee()
+    requests = IllRequest.objects.for_reader(request.user.reader)
     form = RequestFilterForm(request.GET)
     params = {}
     if form.is_valid():
@@ -248,7 +267,7 @@ def request_list(request):
             requests = requests.search(form.cleaned_data["q"])
             params["q"] = form.cleaned_data["q"]
     requests = requests.order_by("-submitted_at", "-number")
-    page = Paginator(requests, settings.REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
+    page = TotalFeePaginator(requests, settings.REQUESTS_PER_PAGE).get_page(request.GET.get("page"))
     return render(
         request,
         "requests_app/request_list.html",
