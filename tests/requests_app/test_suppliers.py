@@ -9,6 +9,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
+from django.db import connection
 from django.urls import reverse
 
 from readers.staff import STAFF_GROUP
@@ -214,7 +215,8 @@ def test_the_supplier_changelist_costs_the_same_queries(office, rows, django_ass
         Supplier(name_zh=f"供应方{n}", kind=SupplierKind.PARTNER_LIBRARY) for n in range(rows)
     )
     office.get("/admin/requests_app/supplier/")
-    # The same whatever the number of rows: none per row.
-    with django_assert_num_queries(8):
+    # The same whatever the number of rows: none per row (PostgreSQL: one more, the planner's
+    # estimated count, as on every change list).
+    with django_assert_num_queries(7 + (connection.vendor == "postgresql")):
         response = office.get("/admin/requests_app/supplier/")
     assert len(response.context["cl"].result_list) == rows
