@@ -862,3 +862,36 @@ class Delivery(models.Model):
     @property
     def is_used_up(self) -> bool:
         return self.downloads >= self.max_downloads
+
+
+class StatisticsVersion(models.Model):
+    """How often the requests submitted in one calendar month (UTC) changed in ways the
+    statistics count: bumped by PostgreSQL triggers (migration 0012) on every insert, delete or
+    update of a request's status, service type, supplier, reader, dates, whatever the code path
+    (the lifecycle, the admin, a bulk update, raw SQL). The row for 1900-01 stands for the
+    readers: their type or institution changed. The statistics cache (`StatisticsMonth`) is
+    valid only while these counters are what they were when it was computed."""
+
+    month = models.DateField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}: {self.version}"
+
+
+class StatisticsMonth(models.Model):
+    """The statistics of one finished calendar month (the portal's time zone), kept so that the
+    statistics page reads a year of requests without reading the requests (statistics.py): the
+    counts of each group and, for the turnaround percentiles, every supplied request's
+    turnaround (sorted, microseconds), so that percentiles over any range stay exact."""
+
+    month = models.DateField(primary_key=True)
+    # The `StatisticsVersion` counters it was computed under.
+    versions = models.CharField(max_length=200)
+    # [[breakdown, group, requests, outcomes, supplied, first duration, durations], ...]
+    counts = models.JSONField()
+    # The durations: 64-bit little-endian integers, each group's run sorted.
+    durations = models.BinaryField()
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"
