@@ -880,14 +880,14 @@ class StatisticsVersion(models.Model):
 
 
 class StatisticsMonth(models.Model):
-    """The statistics of one finished calendar month (the portal's time zone), kept so that the
+    """The statistics of one calendar month (the portal's time zone), kept so that the
     statistics page reads a year of requests without reading the requests (statistics.py): the
     counts of each group and, for the turnaround percentiles, every supplied request's
     turnaround (sorted, microseconds), so that percentiles over any range stay exact."""
 
     month = models.DateField(primary_key=True)
-    # The `StatisticsVersion` counters it was computed under.
-    versions = models.CharField(max_length=200)
+    # Its bounds and the `StatisticsVersion` counters it was computed under.
+    versions = models.TextField()
     # [[breakdown, group, requests, outcomes, supplied, first duration, durations], ...]
     counts = models.JSONField()
     # The durations: 64-bit little-endian integers, each group's run sorted.

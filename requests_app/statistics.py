@@ -14,15 +14,15 @@ Definitions (the page and the README say the same):
   the old system without history) are left out.
 
 How it stays fast at millions of requests with exact numbers: the range is cut into calendar
-months. A whole month that is over is read from `StatisticsMonth`, where its counts per group
-and every supplied request's turnaround (sorted, in microseconds) are kept, as long as the
-`StatisticsVersion` counters it was computed under have not moved (PostgreSQL triggers bump
-them on any change to a request the statistics count, or to a reader's type or institution).
-The current month, the range's partial months and months that changed are read from the
-requests in one query and counted here; the whole past months among them are kept for the next
-time. Percentiles over the range are then taken exactly from the months' sorted runs (the k-th
-value found by bisection, then `percentile_cont`'s interpolation), so they are the same numbers
-as one `percentile_cont` over the range. SQLite (no triggers) reads every month afresh.
+months (the first and last possibly partial). Each month's numbers — counts per group and every
+supplied request's turnaround, sorted, in microseconds — are kept in `StatisticsMonth` with the
+month's bounds and the `StatisticsVersion` counters they were computed under; PostgreSQL
+triggers bump those counters on any change to a request the statistics count (submitted,
+changed, deleted) or to a reader's type or institution. A kept month is used while its bounds
+and counters are unchanged; the others are read from the requests in one query, counted here
+and kept. Percentiles over the range are then taken exactly from the months' sorted runs (the
+k-th value found by bisection, then `percentile_cont`'s interpolation): the same numbers as one
+`percentile_cont` over the whole range. SQLite (no triggers) reads every month afresh.
 """
 
 import csv
@@ -31,15 +31,17 @@ import math
 import sys
 from array import array
 from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.db.models import DurationField, ExpressionWrapper, F, Q
+from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, Q, When
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -208,13 +210,14 @@ def _microseconds(duration: datetime.timedelta) -> int:
 
 @dataclass
 class Piece:
-    """A month of the range, or the part of it inside the range. A whole month that is over is
-    `cacheable`: its numbers are kept in `StatisticsMonth` (PostgreSQL only)."""
+    """A month of the range, or the part of it inside the range (the current month: up to the
+    end of the range's last day). Its numbers depend on its requests alone, so they are kept in
+    `StatisticsMonth` (PostgreSQL only) with its bounds and the counters they were computed
+    under; a kept month of other bounds (another range) is computed afresh and replaces it."""
 
     month: datetime.date
     since: datetime.datetime
     until: datetime.datetime
-    cacheable: bool
     versions: str = ""
 
 
@@ -225,26 +228,6 @@ class Tally:
 
     counts: dict = field(default_factory=dict)
     durations: dict = field(default_factory=dict)
-
-    @classmethod
-    def of_requests(cls, rows) -> "Tally":
-        """From (status, service type, reader type, supplier, institution, turnaround) rows."""
-        counts, durations = {}, {}
-        for status, *keys, turnaround in rows:
-            outcome = status in OUTCOME_STATUSES
-            supplied = status in SUPPLIED_STATUSES
-            duration = None if turnaround is None else _microseconds(turnaround)
-            groups = [("total", None), *zip(_NAMES, keys, strict=True)]
-            for group in groups:
-                tally = counts.get(group)
-                if tally is None:
-                    tally = counts[group] = [0, 0, 0]
-                tally[0] += 1
-                tally[1] += outcome
-                tally[2] += supplied
-                if duration is not None:
-                    durations.setdefault(group, []).append(duration)
-        return cls(counts, {group: array("q", sorted(run)) for group, run in durations.items()})
 
     def packed(self) -> tuple[list, bytes]:
         """For `StatisticsMonth`: the counts as JSON, the turnarounds as one run of bytes."""
@@ -272,14 +255,12 @@ class Tally:
 
 
 def _pieces(start: datetime.date, end: datetime.date) -> list[Piece]:
-    now = timezone.now()
     pieces = []
     for index in range(_month_index(start), _month_index(end) + 1):
         first, following = _month_start(index), _month_start(index + 1)
         since = _local_midnight(max(first, start))
         until = _local_midnight(min(following, end + datetime.timedelta(days=1)))
-        whole = first >= start and following <= end + datetime.timedelta(days=1)
-        pieces.append(Piece(first, since, until, cacheable=whole and until <= now))
+        pieces.append(Piece(first, since, until))
     return pieces
 
 
@@ -291,21 +272,22 @@ CACHE_FORMAT = 1
 
 
 def _versions(piece: Piece, counters: dict) -> str:
-    """The counters a piece's numbers depend on: the UTC months its requests were submitted in,
-    and the readers'."""
+    """What a piece's numbers depend on: its bounds, and the counters of the UTC months its
+    requests were submitted in and of the readers."""
     first = piece.since.astimezone(datetime.UTC)
     last = (piece.until - datetime.timedelta(microseconds=1)).astimezone(datetime.UTC)
     months = [_month_start(index) for index in range(_month_index(first), _month_index(last) + 1)]
     parts = [f"{month:%Y-%m}={counters.get(month, 0)}" for month in [READERS_VERSION, *months]]
-    return f"{CACHE_FORMAT};{settings.TIME_ZONE};" + ";".join(parts)
+    bounds = f"{piece.since.isoformat()}/{piece.until.isoformat()}"
+    return f"{CACHE_FORMAT};{settings.TIME_ZONE};{bounds};" + ";".join(parts)
 
 
 def _tallies(pieces: list[Piece]) -> list[Tally]:
     """Each piece's numbers: kept months from `StatisticsMonth` while their counters have not
-    moved; the rest from the requests, in one query, keeping the whole months that are over."""
+    moved; the rest from the requests, in one query, and kept."""
     caching = connection.vendor == "postgresql"  # the counters' triggers are PostgreSQL's
     kept = {}
-    cacheable = [piece for piece in pieces if piece.cacheable] if caching else []
+    cacheable = pieces if caching else []
     if cacheable:
         # The counters first: a change committed after them makes the kept month stale.
         counters = dict(StatisticsVersion.objects.values_list("month", "version"))
@@ -324,7 +306,7 @@ def _tallies(pieces: list[Piece]) -> list[Tally]:
                 month=piece.month, versions=piece.versions, **_packed(fresh[piece.month])
             )
             for piece in missing
-            if piece.cacheable and caching
+            if caching
         ]
         if to_keep:
             StatisticsMonth.objects.bulk_create(
@@ -342,20 +324,48 @@ def _packed(tally: Tally) -> dict:
 
 
 def _tallies_from_requests(pieces: list[Piece]) -> dict:
+    """The pieces' numbers from their requests, read in one query: the rows are counted by
+    their (piece, status, groups) first (in C, by `Counter`), then each distinct combination
+    is added to its groups; the supplied requests' turnarounds likewise."""
     within = Q()
     for piece in pieces:
         within |= Q(submitted_at__gte=piece.since, submitted_at__lt=piece.until)
-    rows = (
+    which_piece = Case(
+        *(When(submitted_at__lt=piece.until, then=index) for index, piece in enumerate(pieces)),
+        output_field=IntegerField(),
+    )
+    rows = list(
         IllRequest.objects.filter(within)
         .order_by()
-        .annotate(turnaround=_TURNAROUND)
-        .values_list("submitted_at", "status", *(path for _name, path in DIMENSIONS), "turnaround")
+        .annotate(piece=which_piece, turnaround=_TURNAROUND)
+        .values_list("piece", "status", *(path for _name, path in DIMENSIONS), "turnaround")
     )
-    starts = [piece.since for piece in pieces]
-    by_piece = {piece.month: [] for piece in pieces}
-    for submitted_at, *row in rows:
-        by_piece[pieces[bisect_right(starts, submitted_at) - 1].month].append(row)
-    return {month: Tally.of_requests(piece_rows) for month, piece_rows in by_piece.items()}
+    combinations = Counter(map(itemgetter(slice(0, -1)), rows))
+    durations = defaultdict(list)
+    for index, _status, *keys, turnaround in rows:
+        if turnaround is not None:
+            durations[(index, *keys)].append(_microseconds(turnaround))
+
+    tallies = [Tally() for _piece in pieces]
+    for (index, status, *keys), requests in combinations.items():
+        outcomes = requests if status in OUTCOME_STATUSES else 0
+        supplied = requests if status in SUPPLIED_STATUSES else 0
+        counts = tallies[index].counts
+        for group in (("total", None), *zip(_NAMES, keys, strict=True)):
+            tally = counts.get(group)
+            if tally is None:
+                counts[group] = [requests, outcomes, supplied]
+            else:
+                tally[0] += requests
+                tally[1] += outcomes
+                tally[2] += supplied
+    runs = [defaultdict(list) for _piece in pieces]
+    for (index, *keys), values in durations.items():
+        for group in (("total", None), *zip(_NAMES, keys, strict=True)):
+            runs[index][group].extend(values)
+    for tally, piece_runs in zip(tallies, runs, strict=True):
+        tally.durations = {group: array("q", sorted(run)) for group, run in piece_runs.items()}
+    return {piece.month: tally for piece, tally in zip(pieces, tallies, strict=True)}
 
 
 # --- The range's numbers, from its pieces' -----------------------------------------------------

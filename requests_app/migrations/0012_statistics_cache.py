@@ -45,6 +45,14 @@ TRIGGERS = [
         ),
     ),
     (
+        # TRUNCATE has no rows to name months by: every kept month goes.
+        "statistics_request_truncate",
+        "requests_app_illrequest",
+        "TRUNCATE",
+        "",
+        "DELETE FROM requests_app_statisticsmonth;",
+    ),
+    (
         "statistics_reader_update",
         "readers_reader",
         "UPDATE",
@@ -92,7 +100,7 @@ class Migration(migrations.Migration):
             name="StatisticsMonth",
             fields=[
                 ("month", models.DateField(primary_key=True, serialize=False)),
-                ("versions", models.CharField(max_length=200)),
+                ("versions", models.TextField()),
                 ("counts", models.JSONField()),
                 ("durations", models.BinaryField()),
             ],

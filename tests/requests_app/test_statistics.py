@@ -325,7 +325,7 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
                 reader=ReaderFactory(institution=f"大学{index}"),
                 supplied_at=at(2, 9) if status == Status.DELIVERED else None,
             )
-    office.get(PAGE, {"start": "2026-02-02", "end": "2026-02-03"})  # the session, content types
+    office.get(PAGE, {"start": "2025-02-02", "end": "2025-02-03"})  # the session, content types
     postgres = connection.vendor == "postgresql"
     # Session, user, permissions (4); the reader of the staff user (the page's header); the
     # suppliers' names. PostgreSQL: the counters and the kept months, then, the first time,
@@ -382,11 +382,19 @@ def test_kept_months_give_the_same_numbers_and_follow_every_change(data_set):
     assert stats.total.requests == 8
 
 
-def test_the_current_month_and_partial_months_are_not_kept(data_set):
+def test_a_partial_month_is_kept_for_its_own_bounds_only(data_set):
     with time_machine.travel(at(3, 15), tick=False):
-        request_statistics(start=datetime.date(2025, 12, 15), end=datetime.date(2026, 3, 15))
-    expected = [datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)]
-    assert kept_months() == (expected if connection.vendor == "postgresql" else [])
+        # The default range's last month: from March 1st to today.
+        stats = request_statistics(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 15))
+        assert stats.months[2].requests == 2
+        IllRequestFactory(submitted_at=at(3, 15, 9), status=Status.SUBMITTED)
+        stats = request_statistics(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 15))
+        assert stats.months[2].requests == 3
+    # All of March (another range): the kept part of March is not taken for it.
+    stats = request_statistics(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 31))
+    assert stats.total.requests == 4
+    if connection.vendor == "postgresql":
+        assert kept_months() == [datetime.date(2026, month, 1) for month in (1, 2, 3)]
 
 
 def test_percentiles_over_months_are_those_over_all_their_durations():
