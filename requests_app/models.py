@@ -870,7 +870,14 @@ class StatisticsVersion(models.Model):
     update of a request's status, service type, supplier, reader, dates, whatever the code path
     (the lifecycle, the admin, a bulk update, raw SQL). The row for 1900-01 stands for the
     readers: their type or institution changed. The statistics cache (`StatisticsMonth`) is
-    valid only while these counters are what they were when it was computed."""
+    valid only while these counters are what they were when it was computed.
+
+    A counter's row stays locked until the changing transaction commits: transactions changing
+    requests of the same month take turns from the change to their commit (submissions already
+    do, on `RequestNumberCounter`). One statement locks its months in order; a transaction that
+    changes requests of several months in several statements could, against another doing the
+    opposite, be stopped by PostgreSQL's deadlock detection: the lifecycle and expiry change one
+    request per transaction; `import_legacy` writes in batches, so run one import at a time."""
 
     month = models.DateField(primary_key=True)
     version = models.BigIntegerField(default=0)
