@@ -943,3 +943,43 @@ class KeptCitation(models.Model):
 
     def __str__(self):
         return self.data.get("article_title") or self.data.get("publication_title") or "-"
+
+
+class StatisticsVersion(models.Model):
+    """How often the requests submitted in one calendar month (UTC) changed in ways the
+    statistics count: bumped by PostgreSQL triggers (migration 0017) on every insert, delete or
+    update of a request's status, service type, supplier, reader, dates, whatever the code path
+    (the lifecycle, the admin, a bulk update, raw SQL). The row for 1900-01 stands for the
+    readers: their type or institution changed. The statistics cache (`StatisticsMonth`) is
+    valid only while these counters are what they were when it was computed.
+
+    A counter's row stays locked until the changing transaction commits: transactions changing
+    requests of the same month take turns from the change to their commit (submissions already
+    do, on `RequestNumberCounter`). One statement locks its months in order; a transaction that
+    changes requests of several months in several statements could, against another doing the
+    opposite, be stopped by PostgreSQL's deadlock detection: the lifecycle and expiry change one
+    request per transaction; `import_legacy` writes in batches, so run one import at a time."""
+
+    month = models.DateField(primary_key=True)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}: {self.version}"
+
+
+class StatisticsMonth(models.Model):
+    """The statistics of one calendar month (the portal's time zone), kept so that the
+    statistics page reads a year of requests without reading the requests (statistics.py): the
+    counts of each group and, for the turnaround percentiles, every supplied request's
+    turnaround (sorted, microseconds), so that percentiles over any range stay exact."""
+
+    month = models.DateField(primary_key=True)
+    # Its bounds and the `StatisticsVersion` counters it was computed under.
+    versions = models.TextField()
+    # [[breakdown, group, requests, outcomes, supplied, first duration, durations], ...]
+    counts = models.JSONField()
+    # The durations: 64-bit little-endian integers, each group's run sorted.
+    durations = models.BinaryField()
+
+    def __str__(self):
+        return f"{self.month:%Y-%m}"

@@ -13,33 +13,35 @@ Definitions (the page and the README say the same):
   median and 90th percentile, in days. Requests without it (not supplied yet, or imported from
   the old system without history) are left out.
 
-Every number is an aggregate in the database, grouped there: one query per table (the total,
-the months, each breakdown) counts and, on PostgreSQL, takes the percentiles with
-`percentile_cont`, all from the request rows alone, read on the `illrequest_statistics` index
-(request date, covering the columns grouped by). SQLite has no percentile: there the durations
-alone are read and the same interpolation is done in Python — fine for the small data sets
-SQLite is used for.
+How it stays fast at millions of requests with exact numbers: the range is cut into calendar
+months (the first and last possibly partial). Each month's numbers — counts per group and every
+supplied request's turnaround, sorted, in microseconds — are kept in `StatisticsMonth` with the
+month's bounds and the `StatisticsVersion` counters they were computed under; PostgreSQL
+triggers bump those counters on any change to a request the statistics count (submitted,
+changed, deleted) or to a reader's type or institution. A kept month is used while its bounds
+and counters are unchanged; the others are read from the requests in one query, counted here
+and kept. Percentiles over the range are then taken exactly from the months' sorted runs (the
+k-th value found by bisection, then `percentile_cont`'s interpolation): the same numbers as one
+`percentile_cont` over the whole range. SQLite (no triggers) reads every month afresh.
 """
 
 import csv
 import datetime
 import math
+import sys
+from array import array
+from bisect import bisect_right
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from operator import itemgetter
 
 from django import forms
+from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.db import connection, transaction
-from django.db.models import (
-    Aggregate,
-    Count,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    Q,
-)
-from django.db.models.functions import TruncMonth
+from django.db import connection
+from django.db.models import Case, DurationField, ExpressionWrapper, F, IntegerField, Q, When
 from django.http import StreamingHttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -52,7 +54,7 @@ from accounts.statements import BOM, text_cell
 from readers.models import ReaderType
 
 from .charts import bar_chart
-from .models import IllRequest, ServiceType, Supplier
+from .models import IllRequest, ServiceType, StatisticsMonth, StatisticsVersion, Supplier
 from .statuses import OUTCOME_STATUSES, SUPPLIED_STATUSES
 
 # The widest range the page shows month by month.
@@ -123,18 +125,8 @@ def statistics_form(params) -> StatisticsForm:
 # --- The numbers -----------------------------------------------------------------------------
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's `percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)`."""
-
-    function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-
-    def __init__(self, expression, fraction: float, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
-
-
 def percentile(sorted_values: list, fraction: float):
-    """`percentile_cont` in Python: linear interpolation between the two nearest ranks."""
+    """PostgreSQL's `percentile_cont`: linear interpolation between the two nearest ranks."""
     if not sorted_values:
         return None
     position = fraction * (len(sorted_values) - 1)
@@ -190,84 +182,260 @@ def _month_index(day) -> int:
     return day.year * 12 + day.month - 1
 
 
+def _month_start(index: int) -> datetime.date:
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
 def _local_midnight(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
-# Counted on `status` (never empty), not the primary key: the columns read are all in the
-# `illrequest_statistics` index, so PostgreSQL never visits the table.
-_COUNTS = {
-    "requests": Count("status"),
-    "outcomes": Count("status", filter=Q(status__in=sorted(OUTCOME_STATUSES))),
-    "supplied": Count("status", filter=Q(status__in=sorted(SUPPLIED_STATUSES))),
-}
+# --- One piece of the range: its numbers (`Tally`) --------------------------------------------
 
-
-class _Numbers:
-    """The queries of one date range: one per table, each over the range's requests alone (the
-    `illrequest_statistics` index), grouped by `key`, a request field path (or "month")."""
-
-    def __init__(self, start: datetime.date, end: datetime.date):
-        since, until = _local_midnight(start), _local_midnight(end + datetime.timedelta(days=1))
-        self.requests = IllRequest.objects.filter(
-            submitted_at__gte=since, submitted_at__lt=until
-        ).order_by()
-        self.postgres = connection.vendor == "postgresql"
-
-    def grouped(self, key) -> list[dict]:
-        """[{key, requests, outcomes, supplied, median, p90}] for each value of `key`."""
-        if key == "month":
-            requests = self.requests.annotate(key=TruncMonth("submitted_at"))
-        elif key is not None:
-            requests = self.requests.annotate(key=F(key))
-        else:
-            requests = self.requests
-        aggregates = dict(_COUNTS)
-        if self.postgres:
-            # percentile_cont leaves out the NULL turnaround of requests not supplied.
-            aggregates["median"] = PercentileCont(_TURNAROUND, 0.5, output_field=DurationField())
-            aggregates["p90"] = PercentileCont(_TURNAROUND, 0.9, output_field=DurationField())
-        if key is None:
-            groups = [{"key": None, **requests.aggregate(**aggregates)}]
-        else:
-            groups = list(requests.values("key").annotate(**aggregates))
-        if not self.postgres:
-            self._add_percentiles(requests, key, groups)
-        return groups
-
-    @staticmethod
-    def _add_percentiles(requests, key, groups):
-        """SQLite's fallback: the durations alone, interpolated as percentile_cont does."""
-        supplied = requests.filter(supplied_at__isnull=False).annotate(turnaround=_TURNAROUND)
-        if key is None:
-            pairs = ((None, value) for value in supplied.values_list("turnaround", flat=True))
-        else:
-            pairs = supplied.values_list("key", "turnaround")
-        durations = {}
-        for group, value in pairs:
-            durations.setdefault(group, []).append(value)
-        for group in groups:
-            values = sorted(durations.get(group["key"], []))
-            group["median"] = percentile(values, 0.5)
-            group["p90"] = percentile(values, 0.9)
-
-    def rows(self, key, label) -> list[Row]:
-        return [_row(group, label(group["key"])) for group in self.grouped(key)]
-
-
+# The breakdowns a tally counts, besides the total ("total", None): (name, request field path).
+DIMENSIONS = [
+    ("service_type", "service_type"),
+    ("reader_type", "reader__reader_type"),
+    ("supplier", "supplier_id"),
+    ("institution", "reader__institution"),
+]
+_NAMES = [name for name, _path in DIMENSIONS]
 _TURNAROUND = ExpressionWrapper(F("supplied_at") - F("submitted_at"), output_field=DurationField())
+_MICROSECONDS = 1_000_000
 
 
-def _row(group: dict, label: str) -> Row:
-    return Row(
-        key=group["key"],
-        label=label,
-        requests=group["requests"],
-        outcomes=group["outcomes"],
-        supplied=group["supplied"],
-        median=group.get("median"),
-        p90=group.get("p90"),
+def _microseconds(duration: datetime.timedelta) -> int:
+    return (duration.days * 86400 + duration.seconds) * _MICROSECONDS + duration.microseconds
+
+
+@dataclass
+class Piece:
+    """A month of the range, or the part of it inside the range (the current month: up to the
+    end of the range's last day). Its numbers depend on its requests alone, so they are kept in
+    `StatisticsMonth` (PostgreSQL only) with its bounds and the counters they were computed
+    under; a kept month of other bounds (another range) is computed afresh and replaces it."""
+
+    month: datetime.date
+    since: datetime.datetime
+    until: datetime.datetime
+    versions: str = ""
+
+
+@dataclass
+class Tally:
+    """The numbers of one piece: for each (breakdown, group) — ("total", None) among them — the
+    counts [requests, with an outcome, supplied] and the sorted turnarounds in microseconds."""
+
+    counts: dict = field(default_factory=dict)
+    durations: dict = field(default_factory=dict)
+
+    def packed(self) -> tuple[list, bytes]:
+        """For `StatisticsMonth`: the counts as JSON, the turnarounds as one run of bytes."""
+        counts, runs = [], array("q")
+        for (name, key), (requests, outcomes, supplied) in self.counts.items():
+            run = self.durations.get((name, key), ())
+            counts.append([name, key, requests, outcomes, supplied, len(runs), len(run)])
+            runs.extend(run)
+        if sys.byteorder == "big":
+            runs.byteswap()
+        return counts, runs.tobytes()
+
+    @classmethod
+    def unpacked(cls, counts: list, data: bytes) -> "Tally":
+        runs = array("q")
+        runs.frombytes(bytes(data))
+        if sys.byteorder == "big":
+            runs.byteswap()
+        tally = cls()
+        for name, key, requests, outcomes, supplied, first, length in counts:
+            tally.counts[(name, key)] = [requests, outcomes, supplied]
+            if length:
+                tally.durations[(name, key)] = runs[first : first + length]
+        return tally
+
+
+def _pieces(start: datetime.date, end: datetime.date) -> list[Piece]:
+    pieces = []
+    for index in range(_month_index(start), _month_index(end) + 1):
+        first, following = _month_start(index), _month_start(index + 1)
+        since = _local_midnight(max(first, start))
+        until = _local_midnight(min(following, end + datetime.timedelta(days=1)))
+        pieces.append(Piece(first, since, until))
+    return pieces
+
+
+# The readers' counter (their type or institution changed): see models.StatisticsVersion.
+READERS_VERSION = datetime.date(1900, 1, 1)
+# Part of every kept month's versions: a change of the definitions (this number) or of the
+# portal's time zone makes the kept months stale.
+CACHE_FORMAT = 1
+
+
+def _versions(piece: Piece, counters: dict) -> str:
+    """What a piece's numbers depend on: its bounds, and the counters of the UTC months its
+    requests were submitted in and of the readers."""
+    first = piece.since.astimezone(datetime.UTC)
+    last = (piece.until - datetime.timedelta(microseconds=1)).astimezone(datetime.UTC)
+    months = [_month_start(index) for index in range(_month_index(first), _month_index(last) + 1)]
+    parts = [f"{month:%Y-%m}={counters.get(month, 0)}" for month in [READERS_VERSION, *months]]
+    bounds = f"{piece.since.isoformat()}/{piece.until.isoformat()}"
+    return f"{CACHE_FORMAT};{settings.TIME_ZONE};{bounds};" + ";".join(parts)
+
+
+def _tallies(pieces: list[Piece]) -> list[Tally]:
+    """Each piece's numbers: kept months from `StatisticsMonth` while their counters have not
+    moved; the rest from the requests, in one query, and kept."""
+    caching = connection.vendor == "postgresql"  # the counters' triggers are PostgreSQL's
+    kept = {}
+    cacheable = pieces if caching else []
+    if cacheable:
+        # The counters first: a change committed after them makes the kept month stale.
+        counters = dict(StatisticsVersion.objects.values_list("month", "version"))
+        for piece in cacheable:
+            piece.versions = _versions(piece, counters)
+        wanted = {piece.month: piece.versions for piece in cacheable}
+        for month in StatisticsMonth.objects.filter(month__in=wanted):
+            if month.versions == wanted[month.month]:
+                kept[month.month] = Tally.unpacked(month.counts, month.durations)
+    missing = [piece for piece in pieces if piece.month not in kept]
+    if missing:
+        fresh = _tallies_from_requests(missing)
+        kept.update(fresh)
+        to_keep = [
+            StatisticsMonth(
+                month=piece.month, versions=piece.versions, **_packed(fresh[piece.month])
+            )
+            for piece in missing
+            if caching
+        ]
+        if to_keep:
+            StatisticsMonth.objects.bulk_create(
+                to_keep,
+                update_conflicts=True,
+                unique_fields=["month"],
+                update_fields=["versions", "counts", "durations"],
+            )
+    return [kept[piece.month] for piece in pieces]
+
+
+def _packed(tally: Tally) -> dict:
+    counts, durations = tally.packed()
+    return {"counts": counts, "durations": durations}
+
+
+def _tallies_from_requests(pieces: list[Piece]) -> dict:
+    """The pieces' numbers from their requests, read in one query: the rows are counted by
+    their (piece, status, groups) first (in C, by `Counter`), then each distinct combination
+    is added to its groups; the supplied requests' turnarounds likewise."""
+    within = Q()
+    for piece in pieces:
+        within |= Q(submitted_at__gte=piece.since, submitted_at__lt=piece.until)
+    which_piece = Case(
+        *(When(submitted_at__lt=piece.until, then=index) for index, piece in enumerate(pieces)),
+        output_field=IntegerField(),
     )
+    rows = list(
+        IllRequest.objects.filter(within)
+        .order_by()
+        .annotate(piece=which_piece, turnaround=_TURNAROUND)
+        .values_list("piece", "status", *(path for _name, path in DIMENSIONS), "turnaround")
+    )
+    combinations = Counter(map(itemgetter(slice(0, -1)), rows))
+    durations = defaultdict(list)
+    for index, _status, *keys, turnaround in rows:
+        if turnaround is not None:
+            durations[(index, *keys)].append(_microseconds(turnaround))
+
+    tallies = [Tally() for _piece in pieces]
+    for (index, status, *keys), requests in combinations.items():
+        outcomes = requests if status in OUTCOME_STATUSES else 0
+        supplied = requests if status in SUPPLIED_STATUSES else 0
+        counts = tallies[index].counts
+        for group in (("total", None), *zip(_NAMES, keys, strict=True)):
+            tally = counts.get(group)
+            if tally is None:
+                counts[group] = [requests, outcomes, supplied]
+            else:
+                tally[0] += requests
+                tally[1] += outcomes
+                tally[2] += supplied
+    runs = [defaultdict(list) for _piece in pieces]
+    for (index, *keys), values in durations.items():
+        for group in (("total", None), *zip(_NAMES, keys, strict=True)):
+            runs[index][group].extend(values)
+    for tally, piece_runs in zip(tallies, runs, strict=True):
+        tally.durations = {group: array("q", sorted(run)) for group, run in piece_runs.items()}
+    return {piece.month: tally for piece, tally in zip(pieces, tallies, strict=True)}
+
+
+# --- The range's numbers, from its pieces' -----------------------------------------------------
+
+
+def _kth(runs: list, k: int) -> int:
+    """The k-th smallest (from 0) of the values of sorted runs, without merging them: the
+    smallest value with more than k values at or below it."""
+    if len(runs) == 1:
+        return runs[0][k]
+    low, high = min(run[0] for run in runs), max(run[-1] for run in runs)
+    while low < high:
+        middle = (low + high) // 2
+        if sum(bisect_right(run, middle) for run in runs) > k:
+            high = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def runs_percentile(runs: list, fraction: float) -> datetime.timedelta | None:
+    """`percentile` of the sorted runs' values taken together, as a duration."""
+    runs = [run for run in runs if len(run)]
+    count = sum(len(run) for run in runs)
+    if not count:
+        return None
+    position = fraction * (count - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    low = datetime.timedelta(microseconds=_kth(runs, lower))
+    high = datetime.timedelta(microseconds=_kth(runs, upper))
+    return low + (high - low) * (position - lower)
+
+
+@dataclass
+class _Group:
+    key: object
+    requests: int = 0
+    outcomes: int = 0
+    supplied: int = 0
+    runs: list = field(default_factory=list)
+
+    def row(self, label: str, *, turnaround: bool = True) -> Row:
+        return Row(
+            key=self.key,
+            label=label,
+            requests=self.requests,
+            outcomes=self.outcomes,
+            supplied=self.supplied,
+            median=runs_percentile(self.runs, 0.5) if turnaround else None,
+            p90=runs_percentile(self.runs, 0.9) if turnaround else None,
+        )
+
+
+def _groups(tallies: list[Tally], name: str) -> list[_Group]:
+    """A breakdown's groups over the pieces: counts added, turnarounds kept as runs."""
+    groups = {}
+    for tally in tallies:
+        for (dimension, key), (requests, outcomes, supplied) in tally.counts.items():
+            if dimension != name:
+                continue
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = _Group(key)
+            group.requests += requests
+            group.outcomes += outcomes
+            group.supplied += supplied
+            run = tally.durations.get((dimension, key))
+            if run is not None:
+                group.runs.append(run)
+    return list(groups.values())
 
 
 def _choice_label(choices, missing):
@@ -288,94 +456,80 @@ class Statistics:
     breakdowns: list[Breakdown]
 
 
-# Each table's percentiles sort its range's durations: enough memory for a year at 2,000,000
-# requests to sort without spilling to disk, for these queries only.
-SORT_MEMORY = "64MB"
-
-
 def request_statistics(*, start: datetime.date, end: datetime.date) -> Statistics:
     """The statistics of the requests submitted from `start` to `end`, both included."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL work_mem = %s", [SORT_MEMORY])
-        return _statistics(start, end)
-
-
-def _statistics(start: datetime.date, end: datetime.date) -> Statistics:
-    numbers = _Numbers(start, end)
-    [total] = numbers.rows(None, lambda _key: gettext("All requests"))
-
-    by_month = {}
-    for row in numbers.rows("month", str):
-        month = timezone.localtime(row.key) if timezone.is_aware(row.key) else row.key
-        by_month[(month.year, month.month)] = row
+    pieces = _pieces(start, end)
+    tallies = _tallies(pieces)
+    [total] = _groups(tallies, "total") or [_Group(None)]
     months = []
-    for index in range(_month_index(start), _month_index(end) + 1):
-        year, month = divmod(index, 12)
-        label = f"{year}-{month + 1:02d}"
-        row = by_month.get((year, month + 1)) or Row(key=None, label=label)
-        row.label = label
-        months.append(row)
+    for piece, tally in zip(pieces, tallies, strict=True):
+        [month] = _groups([tally], "total") or [_Group(None)]
+        months.append(month.row(f"{piece.month:%Y-%m}"))
+
+    def rows(name, label):
+        return _by_requests([group.row(label(group.key)) for group in _groups(tallies, name)])
 
     breakdowns = [
         Breakdown(
             "service_type",
             gettext("By service type"),
             gettext("Service type"),
-            _by_requests(numbers.rows("service_type", _choice_label(ServiceType, ""))),
+            rows("service_type", _choice_label(ServiceType, "")),
         ),
         Breakdown(
             "reader_type",
             gettext("By reader type"),
             gettext("Reader type"),
-            _by_requests(
-                numbers.rows(
-                    "reader__reader_type",
-                    _choice_label(ReaderType, gettext("Old system, not linked to a reader")),
-                )
+            rows(
+                "reader_type",
+                _choice_label(ReaderType, gettext("Old system, not linked to a reader")),
             ),
         ),
-        Breakdown("supplier", gettext("By supplier"), gettext("Supplier"), _supplier_rows(numbers)),
-        _institutions(numbers),
+        Breakdown("supplier", gettext("By supplier"), gettext("Supplier"), _supplier_rows(tallies)),
+        _institutions(tallies),
     ]
-    return Statistics(start=start, end=end, total=total, months=months, breakdowns=breakdowns)
+    return Statistics(
+        start=start,
+        end=end,
+        total=total.row(gettext("All requests")),
+        months=months,
+        breakdowns=breakdowns,
+    )
 
 
 def _by_requests(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda row: (-row.requests, row.label))
 
 
-def _supplier_rows(numbers: _Numbers) -> list[Row]:
-    rows = numbers.rows("supplier", str)
+def _supplier_rows(tallies: list[Tally]) -> list[Row]:
+    groups = _groups(tallies, "supplier")
     names = {
         supplier.pk: supplier.name
-        for supplier in Supplier.objects.filter(pk__in=[row.key for row in rows if row.key])
+        for supplier in Supplier.objects.filter(pk__in=[group.key for group in groups if group.key])
     }
-    for row in rows:
-        row.label = names.get(row.key) or gettext("No supplier recorded")
-    return _by_requests(rows)
+    none = gettext("No supplier recorded")
+    return _by_requests([group.row(names.get(group.key) or none) for group in groups])
 
 
-def _institutions(numbers: _Numbers) -> Breakdown:
+def _institutions(tallies: list[Tally]) -> Breakdown:
     """The institutions with the most requests, a row each; the others summed in one row (no
     turnaround: medians do not add up)."""
     groups = sorted(
-        numbers.grouped("reader__institution"),
-        key=lambda group: (-group["requests"], str(group["key"] or "")),
+        _groups(tallies, "institution"),
+        key=lambda group: (-group.requests, str(group.key or "")),
     )
     top, rest = groups[:TOP_INSTITUTIONS], groups[TOP_INSTITUTIONS:]
     not_given = gettext("Not given")
-    rows = [_row(group, group["key"] or not_given) for group in top]
+    rows = [group.row(group.key or not_given) for group in top]
     note = ""
     if rest:
         rows.append(
             Row(
                 key=None,
                 label=gettext("%(count)d other institutions") % {"count": len(rest)},
-                requests=sum(group["requests"] for group in rest),
-                outcomes=sum(group["outcomes"] for group in rest),
-                supplied=sum(group["supplied"] for group in rest),
+                requests=sum(group.requests for group in rest),
+                outcomes=sum(group.outcomes for group in rest),
+                supplied=sum(group.supplied for group in rest),
             )
         )
         note = gettext(

@@ -4,7 +4,9 @@ SQLite and on PostgreSQL alike; the page's access, queries, charts, CSV and rang
 import csv
 import datetime
 import io
+import random
 import re
+from array import array
 from decimal import Decimal
 from types import SimpleNamespace
 
@@ -15,10 +17,22 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import translation
 
-from readers.models import ReaderType
+from readers.models import Reader, ReaderType
 from readers.staff import STAFF_GROUP
-from requests_app.models import Status, StatusChange, Supplier, SupplierKind
-from requests_app.statistics import default_range, percentile, request_statistics
+from requests_app.models import (
+    IllRequest,
+    StatisticsMonth,
+    Status,
+    StatusChange,
+    Supplier,
+    SupplierKind,
+)
+from requests_app.statistics import (
+    default_range,
+    percentile,
+    request_statistics,
+    runs_percentile,
+)
 from tests.factories import IllRequestFactory, ReaderFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -311,13 +325,88 @@ def test_the_page_costs_the_same_queries_whatever_the_data(
                 reader=ReaderFactory(institution=f"大学{index}"),
                 supplied_at=at(2, 9) if status == Status.DELIVERED else None,
             )
-    office.get(PAGE, RANGE)  # the session and the content types, once
-    # Session, user, permissions; a savepoint around one query per table (total, months, four
-    # breakdowns) and the suppliers' names. PostgreSQL sets the sorts' memory first; SQLite
-    # reads each table's durations in a query of their own.
-    with django_assert_num_queries(15 if connection.vendor == "postgresql" else 20):
+    office.get(PAGE, {"start": "2025-02-02", "end": "2025-02-03"})  # the session, content types
+    postgres = connection.vendor == "postgresql"
+    # Session, user, permissions (4); the reader of the staff user (the page's header); the
+    # suppliers' names. PostgreSQL: the counters and the kept months, then, the first time,
+    # the requests of the months not kept and keeping them. SQLite: the requests, each time.
+    with django_assert_num_queries(10 if postgres else 7):
         response = office.get(PAGE, RANGE)
     assert response.context["stats"].total.requests == 3 * scale
+    with django_assert_num_queries(8 if postgres else 7):
+        response = office.get(PAGE, RANGE)
+    assert response.context["stats"].total.requests == 3 * scale
+
+
+# --- Kept months (PostgreSQL: StatisticsMonth, invalidated by triggers) ----------------------
+
+
+def flat(stats):
+    rows = [stats.total, *stats.months, *(row for b in stats.breakdowns for row in b.rows)]
+    return [
+        (row.label, row.requests, row.outcomes, row.supplied, row.median, row.p90) for row in rows
+    ]
+
+
+def kept_months():
+    return sorted(month.month for month in StatisticsMonth.objects.all())
+
+
+@translation.override("en")
+def test_kept_months_give_the_same_numbers_and_follow_every_change(data_set):
+    start, end = datetime.date(2026, 1, 1), datetime.date(2026, 3, 31)
+    first = request_statistics(start=start, end=end)
+    again = request_statistics(start=start, end=end)
+    assert flat(again) == flat(first)
+    if connection.vendor == "postgresql":
+        assert kept_months() == [datetime.date(2026, month, 1) for month in (1, 2, 3)]
+
+    # A request's outcome changed without the model (a bulk update): February follows.
+    IllRequest.objects.filter(status=Status.UNFILLED).update(
+        status=Status.DELIVERED, supplied_at=at(2, 16)
+    )
+    stats = request_statistics(start=start, end=end)
+    # February: #3 10 days, now #4 6 days too: 3 requests, 2 supplied of 3 outcomes.
+    assert numbers(stats.months[1]) == expect(3, 3, 2, "66.7", "8.0", "9.6")
+    assert numbers(stats.months[0]) == numbers(first.months[0])
+    # A reader's institution changed (the requests did not): the breakdown follows.
+    Reader.objects.filter(institution="北京大学").update(institution="北京大学医学部")
+    stats = request_statistics(start=start, end=end)
+    [institution] = [b for b in stats.breakdowns if b.name == "institution"]
+    assert {row.label for row in institution.rows} == {"清华大学", "北京大学医学部"}
+    # A request added to January, and one deleted from March.
+    IllRequestFactory(submitted_at=at(1, 7), status=Status.SUBMITTED)
+    IllRequest.objects.filter(status=Status.SUBMITTED, submitted_at__gte=at(3, 1)).delete()
+    stats = request_statistics(start=start, end=end)
+    assert [row.requests for row in stats.months] == [3, 3, 2]
+    assert stats.total.requests == 8
+
+
+def test_a_partial_month_is_kept_for_its_own_bounds_only(data_set):
+    with time_machine.travel(at(3, 15), tick=False):
+        # The default range's last month: from March 1st to today.
+        stats = request_statistics(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 15))
+        assert stats.months[2].requests == 2
+        IllRequestFactory(submitted_at=at(3, 15, 9), status=Status.SUBMITTED)
+        stats = request_statistics(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 3, 15))
+        assert stats.months[2].requests == 3
+    # All of March (another range): the kept part of March is not taken for it.
+    stats = request_statistics(start=datetime.date(2026, 3, 1), end=datetime.date(2026, 3, 31))
+    assert stats.total.requests == 4
+    if connection.vendor == "postgresql":
+        assert kept_months() == [datetime.date(2026, month, 1) for month in (1, 2, 3)]
+
+
+def test_percentiles_over_months_are_those_over_all_their_durations():
+    rng = random.Random(12)
+    for _ in range(200):
+        runs = [
+            array("q", sorted(rng.randrange(-(10**6), 10**12) for _ in range(rng.randrange(0, 9))))
+            for _ in range(rng.randrange(1, 5))
+        ]
+        merged = sorted(datetime.timedelta(microseconds=value) for run in runs for value in run)
+        for fraction in (0.0, 0.5, 0.9, 1.0):
+            assert runs_percentile(runs, fraction) == percentile(merged, fraction)
 
 
 def test_a_long_range_labels_every_few_months_and_every_bar_names_itself(office):
