@@ -86,29 +86,45 @@ print(json.dumps({row["article_title"]: row["n"] for row in rows}))
 
 def prepare_database(load_url: str, bench_url: str, scale: tuple, fresh: bool) -> str:
     """The load database holding the data set at this scale: how it got there."""
-    if not fresh and dataset.built_scale(load_url) == scale:
-        dataset.migrate(load_url)
+    if not fresh and dataset.built_scale(load_url) == scale and _migrated(load_url):
         return "reused"
     parsed = urllib.parse.urlsplit(load_url)
     name = parsed.path.lstrip("/")
+    template = urllib.parse.urlsplit(bench_url).path.lstrip("/")
+    if template != name and dataset.built_scale(bench_url) == scale:
+        try:
+            _admin(load_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin(load_url, f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        except psycopg2.Error as exc:  # in use by another session: build instead
+            multi_server.log(f"cannot copy {template} ({str(exc).strip()}); building")
+        else:
+            if _migrated(load_url):
+                return f"copied from {template}"
+    _admin(load_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    dataset.load(load_url, *scale, out=multi_server.log)
+    return "built"
+
+
+def _admin(url: str, statement: str) -> None:
+    parsed = urllib.parse.urlsplit(url)
     admin = psycopg2.connect(urllib.parse.urlunsplit(parsed._replace(path="/postgres")))
     admin.autocommit = True
-    template = urllib.parse.urlsplit(bench_url).path.lstrip("/")
-    how = "built"
-    with admin.cursor() as cursor:
-        cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if template != name and dataset.built_scale(bench_url) == scale:
-            try:
-                cursor.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
-                how = f"copied from {template}"
-            except psycopg2.Error as exc:  # in use by another session: build instead
-                multi_server.log(f"cannot copy {template} ({exc.pgerror or exc}); building")
-    admin.close()
-    if how == "built":
-        dataset.load(load_url, *scale, out=multi_server.log)
-    else:
-        dataset.migrate(load_url)
-    return how
+    try:
+        with admin.cursor() as cursor:
+            cursor.execute(statement)
+    finally:
+        admin.close()
+
+
+def _migrated(url: str) -> bool:
+    """Whether this branch's migrations apply to the data set (one made by another branch's
+    schema may not: then it is built again)."""
+    try:
+        dataset.migrate(url)
+    except subprocess.CalledProcessError:
+        multi_server.log(f"{url}: this code's migrations do not apply to it; building anew")
+        return False
+    return True
 
 
 def machine() -> str:

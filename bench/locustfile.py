@@ -72,6 +72,10 @@ class Reader(GatewayUser):
         self.numbers = []  # on the reader's list (any status)
         self.mine = []  # submitted in this run: the ones to cancel
         self.sign_in(reader["session"])
+        # Each reader arrives with a request to make: the board, then the form (so that even a
+        # short run submits); after that, the tasks below at random.
+        self.board()
+        self.submit()
 
     @task(3)
     def board(self):
