@@ -245,7 +245,7 @@ def main() -> int:
         multi_server.log(f"locust: {args.users} users for {args.duration} against {host}")
         subprocess.run(
             [
-                args.locust,
+                str(Path(args.locust).resolve()),
                 "-f",
                 str(ROOT / "bench" / "locustfile.py"),
                 "--headless",
