@@ -71,9 +71,11 @@ bench-import: install
 	DATABASE_URL=$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/bench_import} \
 		$(VENV)/bin/python bench/import_legacy.py $(BENCH_ARGS)
 
-# The load test: locust's journeys (bench/locustfile.py) against gunicorn + PostgreSQL on loopback
-# (drops and re-creates load_test). Locust lives in a venv of its own (.venv-load), pinned by
-# constraints.txt, so its gevent never meets the application's.
+# The load test: locust's journeys (bench/locustfile.py) against gunicorn + PostgreSQL on loopback,
+# DEBUG off, on the bench's data set (default scale) in LOAD_DATABASE_URL (default .../load_test):
+# reused when there, else copied from BENCH_DATABASE_URL's or built. Results: docs/benchmarks/load.*
+# Locust lives in a venv of its own (.venv-load), pinned by constraints.txt, so its gevent never
+# meets the application's.
 LOAD_ARGS ?= --users 50 --duration 2m
 .venv-load/bin/locust: constraints.txt
 	$(PYTHON) -m venv .venv-load
@@ -81,8 +83,7 @@ LOAD_ARGS ?= --users 50 --duration 2m
 	touch $@
 
 load: install .venv-load/bin/locust
-	DATABASE_URL=$${LOAD_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/load_test} \
-		$(PY) bench/load.py --locust .venv-load/bin/locust $(LOAD_ARGS)
+	$(PY) bench/load.py --locust .venv-load/bin/locust $(LOAD_ARGS)
 # Each page's speed beside a bare Django view in the same run (bench/run.py; README "Benchmarks").
 # Builds the data set once per scale in BENCH_DATABASE_URL (default .../bench), then reuses it.
 # BENCH_ARGS="--readers 1000 --requests 20000 --seconds 1" for a quick run.

@@ -206,6 +206,19 @@ class Plan:
         return _weighted(rng, CLOSED if i < self.requests * 0.98 else OPEN)
 
 
+# The empty value of a column the rows below do not name, by its SQL type.
+EMPTY = {
+    "character varying": "''",
+    "text": "''",
+    "boolean": "false",
+    "smallint": "0",
+    "integer": "0",
+    "bigint": "0",
+    "numeric": "0",
+    "jsonb": "'{}'",
+}
+
+
 def _esc(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\t", " ").replace("\n", " ")
 
@@ -353,7 +366,21 @@ def load(url: str, readers: int, requests: int, *, out=print) -> None:
 
     def copy(table, columns, lines):
         t0 = time.monotonic()
+        # A column added to the model since these rows were written (NOT NULL, no default in
+        # the database, as Django makes them) takes its empty value for the copy's length.
+        cursor.execute(
+            """SELECT column_name, data_type FROM information_schema.columns
+               WHERE table_schema = 'public' AND table_name = %s AND is_nullable = 'NO'
+                 AND column_default IS NULL AND is_identity = 'NO'""",
+            [table],
+        )
+        listed = {column.strip() for column in columns.split(",")}
+        added = [(c, EMPTY[t]) for c, t in cursor.fetchall() if c not in listed and t in EMPTY]
+        for column, empty in added:
+            cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" SET DEFAULT {empty}')
         cursor.copy_expert(f"COPY {table} ({columns}) FROM STDIN", Stream(lines), size=1 << 18)
+        for column, _empty in added:
+            cursor.execute(f'ALTER TABLE {table} ALTER COLUMN "{column}" DROP DEFAULT')
         out(f"  {table}: {time.monotonic() - t0:.1f} s")
 
     copy(

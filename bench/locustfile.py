@@ -1,16 +1,20 @@
 """The load test's journeys (locust; run through bench/load.py, `make load`).
 
-Confirmed readers browse the board, their list and a request, submit requests and cancel one;
-staff move submitted requests on in the admin at the same time. Every answer of 500 or more is
-a failure. Each submission the server confirmed (302 to the request's page) is written, one
-title a line, to LOAD_SUBMISSIONS, so that bench/load.py can check the database stored each
-exactly once.
+Confirmed readers of the benchmark's data set browse the board, their list and a request,
+submit requests and cancel ones they submitted; staff move submitted requests on in the admin
+at the same time. Every answer of 500 or more, and every step that did not do what it should,
+is a failure. Each submission's article title carries the run's prefix and a marker of its own:
+written to LOAD_ATTEMPTED before it is sent and to LOAD_CONFIRMED once the server confirmed it
+(302 to the request's page), so that bench/load.py can check the database stored each exactly
+once.
 
-Environment (set by bench/load.py): LOAD_READERS (how many readers load0… exist),
-LOAD_PASSWORD, LOAD_STAFF (the staff username), LOAD_SUBMISSIONS (the file).
+Environment (set by bench/load.py): LOAD_SESSIONS (a JSON file: the session cookie's name, one
+session and e-mail address per reader, the staff's session), LOAD_STAFF_USERS (how many of the
+users are staff), LOAD_PREFIX, LOAD_ATTEMPTED, LOAD_CONFIRMED (files).
 """
 
 import itertools
+import json
 import os
 import random
 import re
@@ -19,10 +23,12 @@ import uuid
 
 from locust import HttpUser, between, task
 
-READERS = int(os.environ.get("LOAD_READERS", "50"))
-PASSWORD = os.environ.get("LOAD_PASSWORD", "load-test-password-1")
-STAFF = os.environ.get("LOAD_STAFF", "load-staff")
-SUBMISSIONS = os.environ.get("LOAD_SUBMISSIONS", "load-submissions.txt")
+with open(os.environ.get("LOAD_SESSIONS", "sessions.json"), encoding="utf-8") as _file:
+    SESSIONS = json.load(_file)
+STAFF_USERS = int(os.environ.get("LOAD_STAFF_USERS", "2"))
+PREFIX = os.environ.get("LOAD_PREFIX", "Load test ")
+ATTEMPTED = os.environ.get("LOAD_ATTEMPTED", "load-attempted.txt")
+CONFIRMED = os.environ.get("LOAD_CONFIRMED", "load-confirmed.txt")
 
 _next_reader = itertools.count()
 _write_lock = threading.Lock()
@@ -31,6 +37,11 @@ _write_lock = threading.Lock()
 def _hidden(html: str, name: str) -> str:
     match = re.search(rf'name="{name}" value="([^"]*)"', html)
     return match.group(1) if match else ""
+
+
+def _note(path: str, line: str) -> None:
+    with _write_lock, open(path, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
 
 
 class GatewayUser(HttpUser):
@@ -48,29 +59,23 @@ class GatewayUser(HttpUser):
                 response.success()
             return response
 
-    def log_in(self, username):
-        form = self.page("GET", "/accounts/login/", "/accounts/login/")
-        response = self.page(
-            "POST",
-            "/accounts/login/",
-            "/accounts/login/ [log in]",
-            data={
-                "csrfmiddlewaretoken": _hidden(form.text, "csrfmiddlewaretoken"),
-                "login": username,
-                "password": PASSWORD,
-            },
-        )
-        if response.status_code != 302:
-            response.failure(f"{username} could not log in")
+    def sign_in(self, session):
+        self.client.cookies.set(SESSIONS["cookie_name"], session)
 
 
 class Reader(GatewayUser):
-    weight = 24
+    weight = 1
 
     def on_start(self):
-        self.username = f"load{next(_next_reader) % READERS}"
-        self.numbers = []
-        self.log_in(self.username)
+        reader = SESSIONS["readers"][next(_next_reader) % len(SESSIONS["readers"])]
+        self.email = reader["email"]
+        self.numbers = []  # on the reader's list (any status)
+        self.mine = []  # submitted in this run: the ones to cancel
+        self.sign_in(reader["session"])
+        # Each reader arrives with a request to make: the board, then the form (so that even a
+        # short run submits); after that, the tasks below at random.
+        self.board()
+        self.submit()
 
     @task(3)
     def board(self):
@@ -92,7 +97,8 @@ class Reader(GatewayUser):
     @task(1)
     def submit(self):
         form = self.page("GET", "/requests/new/", "/requests/new/ (form)")
-        title = f"Load test article {uuid.uuid4().hex}"
+        title = f"{PREFIX}{uuid.uuid4().hex}"
+        _note(ATTEMPTED, title)
         response = self.page(
             "POST",
             "/requests/new/",
@@ -114,7 +120,7 @@ class Reader(GatewayUser):
                 "urgency": "normal",
                 "contact_name": "Load Reader",
                 "contact_postal_code": "100084",
-                "contact_email": f"{self.username}@example.org",
+                "contact_email": self.email,
                 "contact_phone": "010-62780000",
                 "confirm_duplicate": "1",
             },
@@ -122,19 +128,19 @@ class Reader(GatewayUser):
         location = response.headers.get("Location", "")
         match = re.search(r"/requests/(\d+)/$", location)
         if response.status_code == 302 and match:
-            self.numbers.append(match.group(1))
-            with _write_lock, open(SUBMISSIONS, "a", encoding="utf-8") as out:
-                out.write(title + "\n")
+            self.mine.append(match.group(1))
+            _note(CONFIRMED, title)
         elif response.status_code < 500:
             response.failure(f"submission not accepted: {response.status_code}")
 
     @task(1)
     def cancel(self):
-        if not self.numbers:
+        if not self.mine:
             return
-        number = self.numbers.pop(random.randrange(len(self.numbers)))  # noqa: S311
+        number = self.mine.pop(random.randrange(len(self.mine)))  # noqa: S311
         page = self.page("GET", f"/requests/{number}/cancel/", "/requests/[number]/cancel/")
-        if page.status_code == 200:
+        # Staff may have moved it on meanwhile: then there is nothing to cancel here.
+        if page.status_code == 200 and "csrfmiddlewaretoken" in page.text:
             self.page(
                 "POST",
                 f"/requests/{number}/cancel/",
@@ -146,11 +152,11 @@ class Reader(GatewayUser):
 class Staff(GatewayUser):
     """Staff moving submitted requests on (to in process) in the admin."""
 
-    fixed_count = 2
+    fixed_count = STAFF_USERS
     wait_time = between(2, 5)
 
     def on_start(self):
-        self.log_in(STAFF)
+        self.sign_in(SESSIONS["staff"])
 
     @task
     def move_a_request(self):
