@@ -251,7 +251,8 @@ REQUEST_COLUMNS = (
     "delivery_method, contact_method, max_cost, urgency, user_reference, fee_pages, "
     "holding_library, contact_name, contact_address, contact_postal_code, contact_email, "
     "contact_fax, contact_phone, remarks, quote, return_date, cancellation_requested, "
-    "title_key, reader_id, legacy_account_id, legacy_fingerprint"
+    "title_key, reader_id, legacy_account_id, legacy_fingerprint, supplier_number, is_guest, "
+    "guest_session, guest_client, guest_language, guest_link_nonce"
 )
 
 
@@ -284,7 +285,7 @@ def requests_and_children(plan, sinks):
             f"\t{_esc(article)}\t\t\t{2000 + i % 25}\t1-{1 + i % 30}\t{issn}\t\t{doi}\t\t\t"
             f"{valid}\temail\temail\t50.00\t{'urgent' if urgent else 'normal'}\t\t\\N\t\t"
             f"\t\t\treader{reader}@bench.example\t\t13800000000\t\t\\N\t\\N\tf\t"
-            f"{_esc((article or title).lower())[:255]}\t{reader}\t\\N\t\n"
+            f"{_esc((article or title).lower())[:255]}\t{reader}\t\\N\t\t\tf\t\t\t\t\n"
         )
         history, fees, ledger, notices, audit = sinks
         history.append(f"\t{submitted}\t\tsubmitted\t\tt\t\\N\t{i}\t\t{{}}\n")
@@ -419,17 +420,19 @@ def load(url: str, readers: int, requests: int, *, out=print) -> None:
         for k in range(10):
             yield (
                 f"公告 {k}\tNotice {k}\t正文\tBody\t{_ts(k * 86400)}\t\\N\t{'t' if k == 0 else 'f'}"
-                f"\t\\N\t\\N\n"
+                f"\t\\N\t\\N\t\n"
             )
+        # One per request, on the request's topic, as notice_send keeps them (the latest change).
         for reader, number, status, at in notices:
             yield (
                 f"申请 {number}：{status}\tRequest {number}: {status}\t状态已更新\t"
-                f"The status changed\t{at}\t\\N\tf\t\\N\t{reader}\n"
+                f"The status changed\t{at}\t\\N\tf\t\\N\t{reader}\trequest:{number}\n"
             )
 
     copy(
         "readers_notice",
-        "title_zh, title_en, body_zh, body_en, publish_at, end_at, pinned, read_at, reader_id",
+        "title_zh, title_en, body_zh, body_en, publish_at, end_at, pinned, read_at, reader_id, "
+        "topic",
         notice_lines(),
     )
 
