@@ -75,11 +75,34 @@ def _render_textarea(widget, name, value, attrs=None, renderer=None):
     )
 
 
+def _render_select(widget, name, value, attrs=None, renderer=None):
+    """The markup of django/forms/widgets/select.html and select_option.html, without the
+    template per option (a status filter is 11 options, each an include of two templates)."""
+    context = widget.get_context(name, value, attrs)["widget"]
+    parts = [format_html('<select name="{}"', context["name"]), _attrs_html(context["attrs"]), ">"]
+    for group_name, group_choices, _index in context["optgroups"]:
+        if group_name:
+            parts.append(format_html('\n  <optgroup label="{}">', group_name))
+        for option in group_choices:
+            parts += [
+                format_html('\n  <option value="{}"', str(option["value"])),
+                _attrs_html(option["attrs"]),
+                format_html(">{}</option>\n", option["label"]),
+            ]
+        if group_name:
+            parts.append("\n  </optgroup>")
+    parts.append("\n</select>")
+    return mark_safe("".join(parts))
+
+
 def render_widgets_directly(form) -> None:
-    """Render the form's text-like inputs and textareas in Python (same markup as Django's)."""
+    """Render the form's text-like inputs, textareas and plain selects in Python (the same
+    markup as Django's templates)."""
     for field in form.fields.values():
         widget = field.widget
-        if isinstance(widget, forms.Textarea):
+        if type(widget) is forms.Select:
+            widget.render = _render_select.__get__(widget)
+        elif isinstance(widget, forms.Textarea):
             widget.render = _render_textarea.__get__(widget)
         elif isinstance(widget, Input) and widget.input_type not in ("radio", "checkbox"):
             widget.render = _render_input.__get__(widget)
@@ -289,6 +312,10 @@ class RequestFilterForm(CleanTextFormMixin, forms.Form):
         required=False,
         choices=[("", _("All statuses")), *Status.choices],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        render_widgets_directly(self)
 
 
 class LegacyRequestFilterForm(RequestFilterForm):

@@ -20,9 +20,14 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import floatformat
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from django.utils.timezone import template_localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -252,6 +257,88 @@ class TotalFeePaginator(Paginator):
         return page
 
 
+def _request_rows(page, list_url: str):
+    """The list's table rows, rendered in Python: the markup the template wrote per row.
+
+    Twenty rows of about forty template nodes each were most of the list's time (issue 14);
+    here a row is one format_html. The labels are the template's own msgids. Each row starts
+    and ends as the template's `{% for %}` body did, so the page is the same to the byte.
+    """
+    label_number = _("Request number")
+    label_reference = _("Reference")
+    label_date = _("Request date")
+    label_service = _("Service type")
+    label_return = _("Return date")
+    label_status = _("Current status")
+    label_fee = _("Total fee")
+    cancel_words = _("Cancel")
+    copy_words = _("Re-request")
+    cancellation = format_html(
+        ' <span class="tag tag--unread">{}</span>', _("cancellation requested")
+    )
+    # get_FOO_display builds its choices' dict on every call: translated once per page here.
+    status_labels = {value: str(label) for value, label in Status.choices}
+    service_labels = {value: str(label) for value, label in ServiceType.choices}
+    rows = []
+    for ill_request in page:
+        number = ill_request.number
+        url = f"{list_url}{number}/"
+        submitted = template_localtime(ill_request.submitted_at)
+        article = ill_request.article_title
+        rows.append(
+            format_html(
+                "\n    <tr>\n"
+                '      <td class="nowrap" data-label="{}"><a href="{}">{}</a></td>\n'
+                '      <td data-label="{}">{}</td>\n'
+                '      <td class="cell-title">{}{}</td>\n'
+                '      <td class="nowrap" data-label="{}"><time datetime="{}">{}</time></td>\n'
+                '      <td data-label="{}">{}</td>\n'
+                '      <td class="nowrap" data-label="{}">{}</td>\n'
+                '      <td data-label="{}"><span class="status status--{}">{}</span>{}</td>\n'
+                '      <td class="num" data-label="{}">{}</td>\n'
+                '      <td class="cell-actions">\n'
+                "        {}\n"
+                '        <a class="nowrap" href="{}copy/">{}'
+                '<span class="visually-hidden"> {}</span></a>\n'
+                "      </td>\n"
+                "    </tr>\n    ",
+                label_number,
+                url,
+                number,
+                label_reference,
+                ill_request.user_reference or "",
+                ill_request.publication_title,
+                format_html('<br><span class="meta">{}</span>', article) if article else "",
+                label_date,
+                date_filter(submitted, "c"),
+                date_filter(submitted, "Y-m-d"),
+                label_service,
+                service_labels.get(ill_request.service_type, ill_request.service_type),
+                label_return,
+                date_filter(ill_request.return_date, "Y-m-d") if ill_request.return_date else "",
+                label_status,
+                ill_request.status,
+                status_labels.get(ill_request.status, ill_request.status),
+                cancellation if ill_request.cancellation_requested else "",
+                label_fee,
+                floatformat(ill_request.total_fee, 2) if ill_request.total_fee else "",
+                format_html(
+                    '<a class="nowrap" href="{}cancel/">{}'
+                    '<span class="visually-hidden"> {}</span></a>',
+                    url,
+                    cancel_words,
+                    number,
+                )
+                if ill_request.can_cancel
+                else "",
+                url,
+                copy_words,
+                number,
+            )
+        )
+    return mark_safe("".join(rows))
+
+
 @confirmed_reader_required
 @require_GET
 def request_list(request):
@@ -273,6 +360,7 @@ def request_list(request):
         "requests_app/request_list.html",
         {
             "page_obj": page,
+            "rows": _request_rows(page, reverse("request_list")),
             "filter_form": form,
             "filtered": bool(params),
             "query_string": urlencode(params),
