@@ -126,6 +126,14 @@ def test_a_guest_cannot_open_or_cancel_another_guests_request_any_way(
     ]:
         assert guest_1.get(url).status_code == 404
         assert guest_1.post(url).status_code in (404, 405)
+    # …nor any of the actions a private link offers.
+    for name in ["guest_ask_cancellation", "guest_accept_quote", "guest_decline_quote"]:
+        url = reverse(name, args=[theirs.number, my_key])
+        assert guest_1.post(url).status_code == 404
+        assert Client().post(url).status_code == 404
+    assert guest_1.get(
+        reverse("guest_decline_quote", args=[theirs.number, my_key])
+    ).status_code == (404)
     theirs.refresh_from_db()
     assert theirs.status == Status.SUBMITTED
     assert theirs.history.count() == 1
