@@ -211,6 +211,11 @@ class PublicAccountMiddleware:
             "account_statement_csv",
             "account_receipt",
             "legacy_data",
+            # The linking wizard: an old account never becomes the shared account's.
+            "account_legacy",
+            "legacy_link_old_account",
+            "legacy_link_confirm",
+            "legacy_attach",
             "account_change_password",
             "account_set_password",
             "account_email",

@@ -113,14 +113,19 @@ REFUSED = [
     "account_receipt",
     "legacy_data",
     "account_change_password",
+    # The linking wizard: an old account is never linked to the shared account.
+    "account_legacy",
+    "legacy_link_old_account",
+    "legacy_link_confirm",
+    "legacy_attach",
 ]
 
 
 @pytest.mark.parametrize("name", REFUSED)
 def test_the_account_has_no_profile_password_account_or_legacy_pages(guest_1, name):
-    response = guest_1.get(reverse(name))
-    assert response.status_code == 403
-    assert b"public account" in response.content or "公用账号".encode() in response.content
+    for response in (guest_1.get(reverse(name)), guest_1.post(reverse(name))):
+        assert response.status_code == 403
+        assert b"public account" in response.content or "公用账号".encode() in response.content
 
 
 def test_changing_the_password_by_post_is_refused_too(guest_1, public_account):
