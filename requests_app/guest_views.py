@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,8 +33,10 @@ from .models import Event, IllRequest, ServiceType
 from .openurl import parse_openurl
 from .views import (
     OPENURL_SESSION_KEY,
+    QUOTE_DECLINED,
     DeliveryPlace,
     _field_groups,
+    decline_quote_page,
     delivery_download_response,
     delivery_of,
     delivery_shown,
@@ -251,24 +254,10 @@ def guest_decline_quote(request, number, key):
     """Decline the quoted cost, which cancels the request: a confirmation page stating the quote,
     then POST (as for readers; one click was irreversible)."""
     if request.method == "POST":
-        return _act(
-            request,
-            number,
-            key,
-            services.request_decline_quote,
-            _("You declined the cost; request %(number)s has been cancelled."),
-        )
+        return _act(request, number, key, services.request_decline_quote, QUOTE_DECLINED)
     ill_request = _by_link(number, key)
-    if not ill_request.awaits_cost_approval:
-        messages.error(
-            request,
-            _("Request %(number)s is not waiting for your decision on a cost.")
-            % {"number": ill_request.number},
-        )
-        return redirect("guest_request", number, key)
-    return render(
-        request, "requests_app/request_decline_quote.html", {"ill_request": ill_request, "key": key}
-    )
+    back = reverse("guest_request", args=[number, key])
+    return decline_quote_page(request, ill_request, back=back, key=key)
 
 
 # --- The delivered PDF, through the private link (SPEC 4.6) -----------------------------------

@@ -552,21 +552,29 @@ request_accept_quote = _action_view(
 def request_decline_quote(request, number):
     """Decline the quoted cost, which cancels the request: a confirmation page, then POST."""
     if request.method == "POST":
-        return _act(
-            request,
-            number,
-            services.request_decline_quote,
-            _("You declined the cost; request %(number)s has been cancelled."),
-        )
+        return _act(request, number, services.request_decline_quote, QUOTE_DECLINED)
     ill_request = get_request_for_reader(request, number)
+    return decline_quote_page(request, ill_request, back=ill_request.get_absolute_url())
+
+
+QUOTE_DECLINED = gettext_lazy("You declined the cost; request %(number)s has been cancelled.")
+
+
+def decline_quote_page(request, ill_request, *, back, key=None):
+    """The confirmation of declining a quote, stating it (a reader's, or a guest's through the
+    private link `key`); back to the request when it waits for no decision on a cost."""
     if not ill_request.awaits_cost_approval:
         messages.error(
             request,
             _("Request %(number)s is not waiting for your decision on a cost.")
             % {"number": ill_request.number},
         )
-        return redirect(ill_request)
-    return render(request, "requests_app/request_decline_quote.html", {"ill_request": ill_request})
+        return redirect(back)
+    return render(
+        request,
+        "requests_app/request_decline_quote.html",
+        {"ill_request": ill_request, "key": key, "back": back},
+    )
 
 
 # --- Electronic delivery (SPEC 4.6) ------------------------------------------------------------
