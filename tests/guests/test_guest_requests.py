@@ -398,6 +398,9 @@ def test_the_guest_pays_after_the_office_confirms_and_staff_record_the_payment(
     assert ill_request.status == Status.DELIVERED
     assert ill_request.guest_payments.count() == 2
     assert mail.outbox[-1].to == ["zhang@example.org"]
+    # The private page lists both payments as amounts, right-aligned like the fees.
+    page = Client().get(link).content.decode()
+    assert '<td class="num">10.00</td>' in page and '<td class="num">15.00</td>' in page
 
 
 def test_staff_cannot_deliver_an_unpaid_guest_request_from_awaiting_payment(
