@@ -265,7 +265,11 @@ def account_legacy(request):
     if mode != "reader":
         return _not_for_you(request, mode)
     reader = request.user.reader
-    mine = list(LegacyAccount.objects.filter(reader=reader).order_by("-link_kind", "user_id"))
+    mine = list(
+        LegacyAccount.objects.filter(reader=reader)
+        .with_balance_left()
+        .order_by("-link_kind", "user_id")
+    )
     linked = next((a for a in mine if a.link_kind == "linked"), None)
     others = []
     if linked is not None:
