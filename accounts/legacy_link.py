@@ -5,6 +5,8 @@
 - `legacy_attach`: another old account of the same person (same ID type and number) is attached
   as history. Its balance is shown, not counted, until staff move it (`legacy_move_balance`, a
   transfer pair of ledger entries: out of the old account, into the reader's).
+- `legacy_choice_answer`: a reader from before the first-entry question answered it (SPEC 3:
+  link or not); linking answers it too.
 - `legacy_register_reader`: a first login that links (campus SSO or the old off-campus username)
   creates the reader from the old account's details, confirmed as the old account was.
 
@@ -19,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from readers.forms import ReaderProfileForm
-from readers.models import PROFILE_FIELDS
+from readers.models import PROFILE_FIELDS, Reader
 from readers.services import notice_send, reader_register
 
 from .ledger import LedgerError, ledger_move_legacy_balance, ledger_record
@@ -120,6 +122,7 @@ def legacy_link(*, legacy_account: LegacyAccount, reader, actor) -> LegacyAccoun
     account.linked_at = timezone.now()
     account.linked_by = actor
     account.save(update_fields=["reader", "link_kind", "linked_at", "linked_by"])
+    legacy_choice_answer(reader=reader)
     if account.balance:
         ledger_record(
             reader=reader,
@@ -140,6 +143,16 @@ def legacy_link(*, legacy_account: LegacyAccount, reader, actor) -> LegacyAccoun
             params={"username": account.username, "amount": -account.balance},
         )
     return account
+
+
+def legacy_choice_answer(*, reader) -> None:
+    """The reader answered the first-entry question (SPEC 3): linked, or chose not to.
+
+    Either way they are not asked again; an old account can still be linked under 帐户管理.
+    """
+    Reader.objects.filter(pk=reader.pk, legacy_choice_at__isnull=True).update(
+        legacy_choice_at=timezone.now()
+    )
 
 
 @transaction.atomic
