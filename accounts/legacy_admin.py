@@ -117,7 +117,7 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("ledger entries"))
     def entries(self, obj):
-        # A moved account's entries (the first half of each transfer), each with its other half.
+        # A moved account's entries (its half of each transfer), each naming its other half.
         entries = (
             LedgerEntry.objects.for_legacy_account(obj)
             .select_related("counterpart__reader", "counterpart_of__reader")
@@ -151,7 +151,7 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
         )
 
     def audit_related(self, obj):
-        # The account's own ledger entries (a move's first half) belong on its history page.
+        # The account's own ledger entries (its half of a move) belong on its history page.
         return Q(
             content_type=ContentType.objects.get_for_model(LedgerEntry),
             object_id__in=LedgerEntry.objects.for_legacy_account(obj).values("pk"),
