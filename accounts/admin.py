@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,7 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         "number",
         "at",
         "reader",
+        "legacy_account",
         "kind",
         "amount",
         "balance_after",
@@ -92,12 +94,14 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     ]
     list_filter = ["kind", "method", recent_date_filter("at", _("time"))]
     search_fields = ["=number", "=request_number", "reader__name", "reader__user__username"]
-    list_select_related = ["reader__user", "actor"]
+    list_select_related = ["reader__user", "legacy_account", "actor"]
     change_list_template = "admin/accounts/ledgerentry/change_list.html"
     fields = [
         "number",
         "at",
         "reader",
+        "legacy_account",
+        "transfer_other_half",
         "kind",
         "amount",
         "balance_after",
@@ -108,6 +112,20 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         "note",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("other half of the transfer"))
+    def transfer_other_half(self, obj):
+        other = obj.transfer_partner()
+        if other is None:
+            return "—"
+        return format_html(
+            '<a href="{}">{}</a> ({}, {} {})',
+            reverse("admin:accounts_ledgerentry_change", args=[other.pk]),
+            other.number,
+            other.holder,
+            other.get_kind_display(),
+            other.amount,
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # A number is an entry's or a request's (each on its index); anything else a reader.
@@ -249,7 +267,7 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
             start, end = form.range
             entries = (
                 LedgerEntry.objects.between(start, end)
-                .select_related("reader__user", "actor")
+                .select_related("reader__user", "legacy_account", "actor")
                 .order_by("at", "number")
             )
             response, writer = csv_response(f"ledger-{start.isoformat()}-{end.isoformat()}.csv")

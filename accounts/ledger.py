@@ -1,10 +1,12 @@
 """The one writer of the prepaid ledger, and the reads the pages share.
 
 Every entry is added by `ledger_record` (staff's deposits, payments, refunds, adjustments; the
-legacy import's opening balances and transfers) or `ledger_charge` (the lifecycle, when a request
-is delivered or lent). Both lock the reader's balance row first, so the balance they check is the
-balance they change, and write the entry, its running reference number and the new balance in
-the caller's transaction. What each kind may be is said once, in `RULES`.
+opening balance of a linked old account), `ledger_charge` (the lifecycle, when a request is
+delivered or lent) or `ledger_move_legacy_balance` (an attached old account's money, as a
+transfer pair). Each locks the reader's balance row first (a move the old account's row before
+it), so the balance they check is the balance they change, and writes the entry, its running
+reference number and the new balance in the caller's transaction. What each kind may be is said
+once, in `RULES`.
 """
 
 from dataclasses import dataclass
@@ -17,10 +19,12 @@ from django.utils.translation import gettext as _
 
 from core.mail import send_to_reader
 
+from .legacy import LegacyAccount
 from .models import (
     CREDIT_KINDS,
     DEBIT_KINDS,
     PAYMENT_KINDS,
+    TRANSFER_KINDS,
     Account,
     EntryKind,
     LedgerCounter,
@@ -97,6 +101,12 @@ def ledger_sum(reader) -> Decimal:
     """The balance as the sum of the entries (what `check_ledger` compares the cache with)."""
     total = LedgerEntry.objects.for_reader(reader).aggregate(total=Sum("amount"))["total"]
     return (total or ZERO).quantize(CENT)
+
+
+def ledger_legacy_balance(legacy_account) -> Decimal:
+    """What is left on an old account: its imported balance plus its own entries (0 once moved)."""
+    moved = LedgerEntry.objects.for_legacy_account(legacy_account).aggregate(total=Sum("amount"))
+    return (legacy_account.balance + (moved["total"] or ZERO)).quantize(CENT)
 
 
 def ledger_owing(reader) -> Decimal | None:
@@ -259,12 +269,59 @@ def ledger_charge(
         )
 
 
+def ledger_move_legacy_balance(*, legacy_account, actor) -> LedgerEntry:
+    """Move what is left on an old account to the reader it is linked to, as a transfer pair.
+
+    One transaction, under the old account's row lock and then the reader's balance row (the
+    order every writer keeps): a transfer out of the old account (a transfer in, for a debt it
+    clears) and the opposite entry on the reader, which names the first. The two sum to 0 and
+    leave the old account at 0, so a second move, pressed twice or by two people at once, finds
+    nothing left and is refused. Returns the reader's half.
+    """
+    with transaction.atomic():
+        old = LegacyAccount.objects.select_for_update().get(pk=legacy_account.pk)
+        if old.reader_id is None:
+            raise LedgerError(_("This old account is not linked to a reader."))
+        remaining = money(ledger_legacy_balance(old))
+        if not remaining:
+            raise LedgerError(
+                _("Nothing is left on this old account: its balance was 0 or has been moved.")
+            )
+        reader = old.reader
+        account = _lock_account(reader)
+        leaving, arriving = (
+            (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN)
+            if remaining > 0
+            else (EntryKind.TRANSFER_IN, EntryKind.TRANSFER_OUT)
+        )
+        first_half = LedgerEntry.objects.create(
+            number=_next_number(),
+            legacy_account=old,
+            kind=leaving,
+            amount=-remaining,
+            balance_after=ZERO,
+            actor=actor,
+            note=_("Moved to the account of %(reader)s") % {"reader": reader},
+        )
+        return _write(
+            account,
+            kind=arriving,
+            amount=remaining,
+            actor=actor,
+            counterpart=first_half,
+            note=_("Balance of attached old account “%(username)s”") % {"username": old.username},
+        )
+
+
 def ledger_check() -> list[str]:
     """Every disagreement between the balance rows and the entries, in words (none: [])."""
     problems = []
     sums = {
         row["reader"]: row["total"]
-        for row in LedgerEntry.objects.order_by().values("reader").annotate(total=Sum("amount"))
+        for row in LedgerEntry.objects.filter(reader__isnull=False)
+        .order_by()
+        .values("reader")
+        .annotate(total=Sum("amount"))
     }
     cached = dict(Account.objects.values_list("reader", "balance"))
     for reader_id in sorted(set(sums) | set(cached)):
@@ -274,20 +331,61 @@ def ledger_check() -> list[str]:
             problems.append(
                 f"reader {reader_id}: balance row says {balance}, the entries sum to {total}"
             )
-    running: dict[int, Decimal] = {}
+    problems += _check_running_balances()
+    problems += _check_transfer_pairs()
+    numbers = list(LedgerEntry.objects.order_by("number").values_list("number", flat=True))
+    if numbers and numbers != list(range(1, len(numbers) + 1)):
+        problems.append("the reference numbers are not 1, 2, 3… without gaps")
+    return problems
+
+
+def _check_running_balances() -> list[str]:
+    # Each holder's running balance: a reader's from 0, an old account's from its import.
+    problems = []
+    imported = dict(
+        LegacyAccount.objects.filter(ledger_entries__isnull=False).values_list("pk", "balance")
+    )
+    running: dict[tuple, Decimal] = {}
     for entry in LedgerEntry.objects.order_by("number").values(
-        "number", "reader", "amount", "balance_after"
+        "number", "reader", "legacy_account", "amount", "balance_after"
     ):
-        after = (running.get(entry["reader"], ZERO) + entry["amount"]).quantize(CENT)
-        running[entry["reader"]] = after
+        if entry["reader"]:
+            holder, start = ("reader", entry["reader"]), ZERO
+        else:
+            holder, start = ("old", entry["legacy_account"]), imported[entry["legacy_account"]]
+        after = (running.get(holder, start) + entry["amount"]).quantize(CENT)
+        running[holder] = after
         if after != entry["balance_after"].quantize(CENT):
             problems.append(
                 f"entry {entry['number']}: balance after says {entry['balance_after']}, "
                 f"the entries up to it sum to {after}"
             )
-    numbers = list(LedgerEntry.objects.order_by("number").values_list("number", flat=True))
-    if numbers and numbers != list(range(1, len(numbers) + 1)):
-        problems.append("the reference numbers are not 1, 2, 3… without gaps")
+    return problems
+
+
+def _check_transfer_pairs() -> list[str]:
+    # Every transfer has its other half, of the opposite amount: the pair sums to 0.
+    problems = []
+    transfers = {
+        row["pk"]: row
+        for row in LedgerEntry.objects.filter(kind__in=TRANSFER_KINDS).values(
+            "pk", "number", "amount", "counterpart"
+        )
+    }
+    partner = {}
+    for row in transfers.values():
+        if row["counterpart"]:
+            partner[row["pk"]] = row["counterpart"]
+            partner[row["counterpart"]] = row["pk"]
+    for pk, row in sorted(transfers.items(), key=lambda item: item[1]["number"]):
+        other = transfers.get(partner.get(pk))
+        if other is None:
+            problems.append(f"entry {row['number']}: a transfer without its other half")
+        elif other["amount"] != -row["amount"]:
+            problems.append(
+                f"entry {row['number']}: {row['amount']}, its other half {other['number']} "
+                f"{other['amount']}: a transfer pair must sum to 0"
+            )
     return problems
 
 

@@ -8,8 +8,8 @@ wrapped in a strong hasher (`accounts.hashers`) and checked with `check_legacy_p
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models import ExpressionWrapper, F, Q, Sum, Value
+from django.db.models.functions import Coalesce, Lower
 from django.utils.translation import gettext_lazy as _
 
 from readers.models import IdType, ReaderType
@@ -27,6 +27,15 @@ class LinkKind(models.TextChoices):
     LINKED = "linked", _("Linked (continued with)")
     # Another old account of the same person: its history is shown, its money moved by staff.
     ATTACHED = "attached", _("Attached as history")
+
+
+class LegacyAccountQuerySet(models.QuerySet):
+    def with_balance_left(self):
+        """Each account with `balance_left`: as imported plus its own entries (0 once moved)."""
+        money = models.DecimalField(**MONEY)
+        moved = Coalesce(Sum("ledger_entries__amount"), Value(0), output_field=money)
+        left = ExpressionWrapper(F("balance") + moved, output_field=money)
+        return self.annotate(balance_left=left)
 
 
 class LegacyAccount(models.Model):
@@ -48,7 +57,9 @@ class LegacyAccount(models.Model):
     address = models.TextField(_("postal address"), blank=True)
     postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
     # As imported; negative = debt (欠款). Linking the account writes it to the reader's ledger as
-    # the opening balance, once (`legacy_link`); an attached account's is moved by staff.
+    # the opening balance, once (`legacy_link`). An attached account's is moved by staff with a
+    # transfer pair (`ledger_move_legacy_balance`): what is left on the account is this plus its
+    # own ledger entries (`ledger_legacy_balance`), 0 once moved.
     balance = models.DecimalField(_("balance as imported"), **MONEY)
     status = models.CharField(_("status"), max_length=10, choices=LegacyStatus.choices)
     created_at = models.DateTimeField(_("created in the old system"))
@@ -73,13 +84,12 @@ class LegacyAccount(models.Model):
         related_name="+",
         verbose_name=_("linked by"),
     )
-    # An attached account's balance is not in the reader's ledger until staff move it (a
-    # transfer entry): then this says when, so it is never moved twice.
-    balance_moved_at = models.DateTimeField(_("balance moved"), null=True, blank=True)
     imported_at = models.DateTimeField(_("imported"), auto_now_add=True)
     # A keyed digest (HMAC with SECRET_KEY) of the row as exported, so a rerun of the import can
     # tell an unchanged row without hashing its password again.
     fingerprint = models.CharField(max_length=64, editable=False)
+
+    objects = LegacyAccountQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("old system account")

@@ -3,24 +3,31 @@
 Staff with the permission `accounts.link_legacyaccount` (the ILL office has it) link an account
 to a reader — as the account the reader continues with, or attached as history — which the
 reader cannot do themselves for a disabled account or one without a password, and move an
-attached account's balance into the reader's ledger. Both go through `accounts.legacy_link`.
+attached account's balance into the reader's ledger (a transfer pair: the old account's page
+lists its own entries). Both go through `accounts.legacy_link`.
 """
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.adminbase import GatewayAdminMixin
 from readers.models import Reader
 
+from .ledger import ledger_legacy_balance
 from .legacy import LegacyAccount, LinkKind
 from .legacy_link import LegacyLinkError, legacy_attach, legacy_link, legacy_move_balance
+from .models import LedgerEntry
 
 LINK_PERMISSION = "accounts.link_legacyaccount"
 
@@ -85,6 +92,8 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "address",
         "postal_code",
         "balance",
+        "balance_left",
+        "entries",
         "status",
         "created_at",
         "last_login",
@@ -92,7 +101,6 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "link_kind",
         "linked_at",
         "linked_by",
-        "balance_moved_at",
         "imported_at",
         "staff_actions",
     ]
@@ -102,6 +110,53 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
     def usable_password(self, obj):
         return obj.has_usable_password
 
+    @admin.display(description=_("balance left on it"))
+    def balance_left(self, obj):
+        # The imported balance plus the account's own entries: 0 once moved to the reader.
+        return ledger_legacy_balance(obj)
+
+    @admin.display(description=_("ledger entries"))
+    def entries(self, obj):
+        # A moved account's entries (its half of each transfer), each naming its other half.
+        entries = (
+            LedgerEntry.objects.for_legacy_account(obj)
+            .select_related("counterpart__reader", "counterpart_of__reader")
+            .order_by("number")
+        )
+        lines = [(self._entry_line(entry),) for entry in entries]
+        return format_html_join("\n", "<div>{}</div>", lines) if lines else "—"
+
+    @staticmethod
+    def _entry_line(entry):
+        line = format_html(
+            '<a href="{}">{}</a> {} · {} {} · {}',
+            reverse("admin:accounts_ledgerentry_change", args=[entry.pk]),
+            entry.number,
+            date_format(timezone.localtime(entry.at), "Y-m-d H:i"),
+            entry.get_kind_display(),
+            entry.amount,
+            gettext("balance after %(balance)s") % {"balance": entry.balance_after},
+        )
+        other = entry.transfer_partner()
+        if other is None:
+            return line
+        return format_html(
+            '{} · {} <a href="{}">{}</a> ({}, {})',
+            line,
+            gettext("other half:"),
+            reverse("admin:accounts_ledgerentry_change", args=[other.pk]),
+            other.number,
+            other.holder,
+            other.amount,
+        )
+
+    def audit_related(self, obj):
+        # The account's own ledger entries (its half of a move) belong on its history page.
+        return Q(
+            content_type=ContentType.objects.get_for_model(LedgerEntry),
+            object_id__in=LedgerEntry.objects.for_legacy_account(obj).values("pk"),
+        )
+
     @admin.display(description=_("actions"))
     def staff_actions(self, obj):
         if obj.reader_id is None:
@@ -110,7 +165,7 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
                 reverse("admin:accounts_legacyaccount_link", args=[obj.pk]),
                 gettext("Link to a reader"),
             )
-        if obj.link_kind == LinkKind.ATTACHED and obj.balance and not obj.balance_moved_at:
+        if obj.link_kind == LinkKind.ATTACHED and ledger_legacy_balance(obj):
             return format_html(
                 '<a class="button" href="{}">{}</a>',
                 reverse("admin:accounts_legacyaccount_move", args=[obj.pk]),
@@ -213,8 +268,16 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    gettext("%(amount)s yuan moved to %(reader)s's account (entry %(number)s).")
-                    % {"amount": entry.amount, "reader": account.reader, "number": entry.number},
+                    gettext(
+                        "%(amount)s yuan moved to %(reader)s's account (entries %(out)s and "
+                        "%(in)s)."
+                    )
+                    % {
+                        "amount": entry.amount,
+                        "reader": account.reader,
+                        "out": entry.counterpart.number,
+                        "in": entry.number,
+                    },
                     messages.SUCCESS,
                 )
                 return redirect(change_url)
@@ -224,6 +287,7 @@ class LegacyAccountAdmin(GatewayAdminMixin, admin.ModelAdmin):
             gettext("Move the balance of old account %(username)s")
             % {"username": account.username},
             move=True,
+            balance_left=ledger_legacy_balance(account),
             error=error,
             change_url=change_url,
         )

@@ -3,7 +3,10 @@
 - `legacy_link`: the reader continues with this old account. Once per old account and once per
   reader; its balance becomes the reader's opening-balance ledger entry, in the same transaction.
 - `legacy_attach`: another old account of the same person (same ID type and number) is attached
-  as history. Its balance is shown, not counted, until staff move it (`legacy_move_balance`).
+  as history. Its balance is shown, not counted, until staff move it (`legacy_move_balance`, a
+  transfer pair of ledger entries: out of the old account, into the reader's).
+- `legacy_choice_answer`: a reader from before the first-entry question answered it (SPEC 3:
+  link or not); linking answers it too.
 - `legacy_register_reader`: a first login that links (campus SSO or the old off-campus username)
   creates the reader from the old account's details, confirmed as the old account was.
 
@@ -18,10 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, gettext_noop
 
 from readers.forms import ReaderProfileForm
-from readers.models import PROFILE_FIELDS
+from readers.models import PROFILE_FIELDS, Reader
 from readers.services import notice_send, reader_register
 
-from .ledger import ledger_record
+from .ledger import LedgerError, ledger_move_legacy_balance, ledger_record
 from .legacy import LegacyAccount, LegacyStatus, LinkKind
 from .models import EntryKind
 
@@ -119,6 +122,7 @@ def legacy_link(*, legacy_account: LegacyAccount, reader, actor) -> LegacyAccoun
     account.linked_at = timezone.now()
     account.linked_by = actor
     account.save(update_fields=["reader", "link_kind", "linked_at", "linked_by"])
+    legacy_choice_answer(reader=reader)
     if account.balance:
         ledger_record(
             reader=reader,
@@ -139,6 +143,16 @@ def legacy_link(*, legacy_account: LegacyAccount, reader, actor) -> LegacyAccoun
             params={"username": account.username, "amount": -account.balance},
         )
     return account
+
+
+def legacy_choice_answer(*, reader) -> None:
+    """The reader answered the first-entry question (SPEC 3): linked, or chose not to.
+
+    Either way they are not asked again; an old account can still be linked under 帐户管理.
+    """
+    Reader.objects.filter(pk=reader.pk, legacy_choice_at__isnull=True).update(
+        legacy_choice_at=timezone.now()
+    )
 
 
 @transaction.atomic
@@ -166,29 +180,21 @@ def legacy_attach(*, legacy_account: LegacyAccount, reader, actor, same_person=T
 
 @transaction.atomic
 def legacy_move_balance(*, legacy_account: LegacyAccount, actor):
-    """Staff move an attached account's balance into its reader's ledger, once.
+    """Staff move what is left on an attached account to its reader, once (SPEC 3).
 
-    The money leaves the old account (marked moved, so it is never counted twice) and enters the
-    reader's ledger as a transfer: in for money left, out for a debt.
+    A transfer pair (`ledger_move_legacy_balance`): out of the old account, into the reader's
+    (the other way for a debt). The old account is left at 0, so a second move is refused and
+    the money is never counted twice. Returns the reader's entry.
     """
     account = _locked(legacy_account)
     if account.link_kind != LinkKind.ATTACHED:
         raise LegacyLinkError(
             _("Only an attached account's balance is moved: a linked one's is the opening balance.")
         )
-    if account.balance_moved_at is not None:
-        raise LegacyLinkError(_("This old account's balance has already been moved."))
-    if not account.balance:
-        raise LegacyLinkError(_("This old account's balance is 0: there is nothing to move."))
-    account.balance_moved_at = timezone.now()
-    account.save(update_fields=["balance_moved_at"])
-    return ledger_record(
-        reader=account.reader,
-        kind=EntryKind.TRANSFER_IN if account.balance > 0 else EntryKind.TRANSFER_OUT,
-        amount=account.balance,
-        actor=actor,
-        note=_("Balance of attached old account “%(username)s”") % {"username": account.username},
-    )
+    try:
+        return ledger_move_legacy_balance(legacy_account=account, actor=actor)
+    except LedgerError as refusal:
+        raise LegacyLinkError(str(refusal)) from None
 
 
 def legacy_profile(legacy_account: LegacyAccount, fallback: dict | None = None):

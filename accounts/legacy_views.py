@@ -1,7 +1,9 @@
 """The linking wizard's pages (SPEC 3, seed 1.3 steps 2–4 and 2.1).
 
 Step 2, the choice between 关联原有帐户 and 注册新帐户, opens the campus registration page
-(templates/socialaccount/signup.html) and the reader's 帐户管理 page. Step 3 is `old_account`:
+(templates/socialaccount/signup.html) and the reader's 帐户管理 page; a reader who had a gateway
+account before the question existed is asked it once, on their first entry (`choose`: the board
+sends them there until they answer). Step 3 is `old_account`:
 the old username and password, throttled with the login form's limit on the same username.
 Step 4 is `confirm` (账户信息确认): 确定 links, 返回 links nothing.
 
@@ -41,6 +43,7 @@ from .legacy_link import (
     LegacyLinkError,
     legacy_attach,
     legacy_can_log_in,
+    legacy_choice_answer,
     legacy_find,
     legacy_forget_proof,
     legacy_link,
@@ -142,16 +145,23 @@ def old_account(request):
     return render(
         request,
         "accounts/legacy_old_account.html",
-        {"form": form, "back_url": _back_url(mode)},
+        {"form": form, "back_url": _back_url(request, mode)},
         status=200 if request.method == "GET" or form.is_valid() else 400,
     )
 
 
-def _back_url(mode) -> str:
+def _back_url(request, mode) -> str:
+    if mode == "reader" and _asked_now(request.user.reader):
+        return reverse("legacy_choice")
     return {
         "campus": reverse("socialaccount_signup"),
         "reader": reverse("account_legacy"),
     }.get(mode, reverse("account_login"))
+
+
+def _asked_now(reader) -> bool:
+    """Whether the reader is in the middle of the first-entry question (not answered yet)."""
+    return reader.legacy_choice_at is None
 
 
 @require_http_methods(["GET", "POST"])
@@ -168,23 +178,26 @@ def confirm(request):
     if request.method == "POST" and "back" in request.POST:
         legacy_forget_proof(request)
         messages.info(request, _("Nothing was linked."))
-        return redirect(_back_url(mode))
+        return redirect(_back_url(request, mode))
     if request.method == "POST":
         try:
             return _link(request, mode, account)
         except LegacyLinkError as error:
             legacy_forget_proof(request)
             messages.error(request, str(error))
-            return redirect(_back_url(mode))
+            return redirect(_back_url(request, mode))
     return render(request, "accounts/legacy_confirm.html", {"legacy": account, "mode": mode})
 
 
 def _link(request, mode, account):
     legacy_forget_proof(request)
     if mode == "reader":
-        legacy_link(legacy_account=account, reader=request.user.reader, actor=request.user)
+        reader = request.user.reader
+        # Asked on the first entry: linking answers it, and the reader goes on to the board.
+        then = "home" if _asked_now(reader) else "account_legacy"
+        legacy_link(legacy_account=account, reader=reader, actor=request.user)
         messages.success(request, _("Your old account has been linked."))
-        return redirect("account_legacy")
+        return redirect(then)
     if mode == "campus":
         return _first_campus_login(request, account)
     return _first_old_login(request, account)
@@ -258,6 +271,33 @@ def _welcome(request, reader, missing, response):
     return response
 
 
+@require_http_methods(["GET", "POST"])
+def choose(request):
+    """Seed 1.3 step 2 for a reader who had a gateway account before the question existed.
+
+    (1) 关联原有帐户 leads into the wizard (linking answers the question); (2) the reader had
+    no old account, or does not want to link one now: answered, never asked again. Readers who
+    answered it go on to the board.
+    """
+    mode = _mode(request)
+    if mode != "reader":
+        return _not_for_you(request, mode)
+    reader = request.user.reader
+    if not _asked_now(reader):
+        return redirect("home")
+    if request.method == "POST":
+        legacy_choice_answer(reader=reader)
+        messages.info(
+            request,
+            _(
+                "You will not be asked again. Should you find an old account later, link it "
+                "under Account → Old system accounts."
+            ),
+        )
+        return redirect("home")
+    return render(request, "accounts/legacy_choose.html")
+
+
 @require_http_methods(["GET"])
 def account_legacy(request):
     """The reader's old accounts: which one they continue with, attached ones, others to attach."""
@@ -265,7 +305,11 @@ def account_legacy(request):
     if mode != "reader":
         return _not_for_you(request, mode)
     reader = request.user.reader
-    mine = list(LegacyAccount.objects.filter(reader=reader).order_by("-link_kind", "user_id"))
+    mine = list(
+        LegacyAccount.objects.filter(reader=reader)
+        .with_balance_left()
+        .order_by("-link_kind", "user_id")
+    )
     linked = next((a for a in mine if a.link_kind == "linked"), None)
     others = []
     if linked is not None:

@@ -1,9 +1,13 @@
 """The reader's prepaid account (帐户管理): an append-only ledger and its cached balance.
 
-A reader's balance is the sum of their ledger entries. Entries are only ever added, through
-`accounts.ledger` (the one writer); an entry is never changed or deleted — not by `save()`,
-not by a queryset's `update()`/`delete()`, not in the admin, and on PostgreSQL not by any SQL
-either (a trigger, migration 0003). A mistake is corrected with a reversing adjustment.
+A reader's balance is the sum of their ledger entries. An old system account (accounts/legacy.py)
+holds entries too, once its money is moved: what is left on it is its imported balance plus its
+own entries, and a move is a transfer pair, one half on the old account and one on the reader.
+
+Entries are only ever added, through `accounts.ledger` (the one writer); an entry is never changed
+or deleted — not by `save()`, not by a queryset's `update()`/`delete()`, not in the admin, and on
+PostgreSQL not by any SQL either (a trigger, migration 0003). A mistake is corrected with a
+reversing adjustment.
 
 The ledger sits below ILL requests (README, "Architecture"): an entry names the request it
 concerns by its number and title as they were when it was written, not by a foreign key.
@@ -35,6 +39,8 @@ CREDIT_KINDS = frozenset(
 )
 DEBIT_KINDS = frozenset({EntryKind.CHARGE, EntryKind.TRANSFER_OUT})
 EITHER_SIGN_KINDS = frozenset({EntryKind.ADJUSTMENT, EntryKind.OPENING_BALANCE})
+# Money moved between two accounts: always a pair of entries, one in and one out.
+TRANSFER_KINDS = frozenset({EntryKind.TRANSFER_IN, EntryKind.TRANSFER_OUT})
 # Money the reader handed over: these say how it was paid, and the reader gets a receipt.
 PAYMENT_KINDS = frozenset({EntryKind.DEPOSIT, EntryKind.DEBT_SETTLEMENT})
 
@@ -65,6 +71,9 @@ class LedgerEntryQuerySet(models.QuerySet):
     def for_reader(self, reader):
         return self.filter(reader=reader)
 
+    def for_legacy_account(self, legacy_account):
+        return self.filter(legacy_account=legacy_account)
+
     def between(self, start=None, end=None):
         """Entries on the days from `start` to `end` (dates, both included, local time)."""
         entries = self
@@ -76,14 +85,35 @@ class LedgerEntryQuerySet(models.QuerySet):
 
 
 class LedgerEntry(models.Model):
-    """One movement of money on one reader's prepaid account."""
+    """One movement of money on one reader's prepaid account, or on one old system account."""
 
     number = models.PositiveIntegerField(_("reference number"), unique=True, editable=False)
+    # Exactly one of the two (a constraint): a reader's entry, or an old account's.
     reader = models.ForeignKey(
         "readers.Reader",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="ledger_entries",
         verbose_name=_("reader"),
+    )
+    legacy_account = models.ForeignKey(
+        "accounts.LegacyAccount",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="ledger_entries",
+        verbose_name=_("old system account"),
+    )
+    # A transfer's second half names the first (entries are never changed, so the first cannot
+    # name the second): `transfer_partner` finds either from the other.
+    counterpart = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="counterpart_of",
+        verbose_name=_("other half of the transfer"),
     )
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     kind = models.CharField(_("kind"), max_length=20, choices=EntryKind.choices)
@@ -153,6 +183,23 @@ class LedgerEntry(models.Model):
                 condition=~Q(kind=EntryKind.CHARGE) | Q(request_number__isnull=False),
                 name="ledgerentry_charge_has_request",
             ),
+            models.CheckConstraint(
+                condition=Q(reader__isnull=False, legacy_account__isnull=True)
+                | Q(reader__isnull=True, legacy_account__isnull=False),
+                name="ledgerentry_one_owner",
+                violation_error_message=_(
+                    "An entry belongs to a reader or to an old system account, never both."
+                ),
+            ),
+            # Money only ever leaves an old account (or clears its debt) by a move.
+            models.CheckConstraint(
+                condition=Q(legacy_account__isnull=True) | Q(kind__in=TRANSFER_KINDS),
+                name="ledgerentry_legacy_only_transfers",
+            ),
+            models.CheckConstraint(
+                condition=Q(counterpart__isnull=True) | Q(kind__in=TRANSFER_KINDS),
+                name="ledgerentry_counterpart_only_transfers",
+            ),
         ]
 
     def __str__(self):
@@ -165,6 +212,20 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+    @property
+    def holder(self):
+        """Whose entry this is: the reader, or the old system account."""
+        return self.reader if self.reader_id else self.legacy_account
+
+    def transfer_partner(self):
+        """The other half of a transfer (None for any other entry)."""
+        if self.counterpart_id:
+            return self.counterpart
+        try:
+            return self.counterpart_of
+        except LedgerEntry.DoesNotExist:
+            return None
 
 
 class Account(models.Model):

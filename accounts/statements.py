@@ -66,8 +66,23 @@ def write_reader_statement(writer, entries) -> None:
         )
 
 
+def _holder_cells(entry) -> list[str]:
+    """The reader's name and username; for an old account's entry its name and old username."""
+    if entry.reader_id:
+        return [text_cell(entry.reader.name), text_cell(entry.reader.user.get_username())]
+    old = entry.legacy_account
+    return [
+        text_cell(old.name),
+        text_cell(_("old system account %(username)s") % {"username": old.username}),
+    ]
+
+
 def write_finance_export(writer, entries) -> None:
-    """Every entry, then the total per day and kind, then per kind, for the finance office."""
+    """Every entry, then the total per day and kind, then per kind, for the finance office.
+
+    A moved old account's money shows as both halves of its transfer, the old account's and the
+    reader's: they cancel out in the totals of all kinds together.
+    """
     writer.writerow(
         [
             _("Reference number"),
@@ -92,8 +107,7 @@ def write_finance_export(writer, entries) -> None:
             [
                 entry.number,
                 local.strftime("%Y-%m-%d %H:%M"),
-                text_cell(entry.reader.name),
-                text_cell(entry.reader.user.get_username()),
+                *_holder_cells(entry),
                 entry.get_kind_display(),
                 amount_cell(entry.amount),
                 amount_cell(entry.balance_after),

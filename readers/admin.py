@@ -80,6 +80,7 @@ class ReaderAdmin(GatewayAdminMixin, admin.ModelAdmin):
         "decided_at",
         "decided_by",
         "rejection_reason",
+        "legacy_choice_at",
     ]
     actions = ["confirm_selected", "reject_selected"]
     change_form_template = "admin/readers/reader/change_form.html"

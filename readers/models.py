@@ -88,6 +88,13 @@ class Reader(models.Model):
         verbose_name=_("confirmed or rejected by"),
     )
     rejection_reason = models.TextField(_("reason for rejection"), max_length=2000, blank=True)
+    # When the reader answered SPEC 3's first-entry question: link an old system account
+    # (关联原有帐户) or not (注册新帐户). Every registration page puts that choice, so a new
+    # reader has answered it by registering; readers from before the question (migration 0012)
+    # have not, and the board asks them at their next entry, once.
+    legacy_choice_at = models.DateTimeField(
+        _("answered the old-account question"), null=True, blank=True, default=timezone.now
+    )
 
     class Meta:
         verbose_name = _("reader")

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .decorators import reader_required
 from .forms import ReaderProfileForm
-from .models import DEFAULT_COPYRIGHT_STATEMENT, Notice, Page, PageSlug
+from .models import DEFAULT_COPYRIGHT_STATEMENT, Notice, Page, PageSlug, ReaderStatus
 from .services import reader_update_profile
 
 # The reader's latest personal notices shown on the board (one per request, see notice_send);
@@ -19,13 +19,30 @@ PERSONAL_NOTICES_SHOWN = 20
 
 
 def home(request):
-    """The notice board: the office's notices for everyone and, apart, the reader's own."""
+    """The notice board: the office's notices for everyone and, apart, the reader's own.
+
+    The board is a reader's first entry after login: a reader who has not answered SPEC 3's
+    old-account question (readers from before it) is sent to it first.
+    """
+    reader = getattr(request.user, "reader", None) if request.user.is_authenticated else None
+    if _must_answer_old_account_question(request.user, reader):
+        return redirect("legacy_choice")
     notices = Notice.objects.published().public().board_order()
     page = Paginator(notices, settings.NOTICES_PER_PAGE).get_page(request.GET.get("page"))
-    reader = getattr(request.user, "reader", None) if request.user.is_authenticated else None
     personal = list(Notice.objects.personal_to(reader)[:PERSONAL_NOTICES_SHOWN]) if reader else []
     template = "readers/home.html" if request.user.is_authenticated else "readers/landing.html"
     return render(request, template, {"page_obj": page, "personal_notices": personal})
+
+
+def _must_answer_old_account_question(user, reader) -> bool:
+    # Read from the reader the board loads anyway: no query of its own. Staff and rejected
+    # readers are never asked; guests of the public account have no reader.
+    return (
+        reader is not None
+        and reader.legacy_choice_at is None
+        and not user.is_staff
+        and reader.status != ReaderStatus.REJECTED
+    )
 
 
 def notice_detail(request, pk):

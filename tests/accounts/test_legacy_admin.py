@@ -151,6 +151,8 @@ def test_an_attached_accounts_balance_is_moved_once_as_a_transfer(office, reader
     assert office.post(move).status_code == 200  # refused: moved already
     entries = LedgerEntry.objects.filter(reader=reader_a, kind=EntryKind.TRANSFER_OUT)
     assert [e.amount for e in entries] == [Decimal("-4.00")]
+    cleared = LedgerEntry.objects.filter(legacy_account=twin, kind=EntryKind.TRANSFER_IN)
+    assert [(e.amount, e.counterpart_of) for e in cleared] == [(Decimal("4.00"), entries[0])]
     assert ledger_balance(reader_a) == Decimal("6.00")
     # The linked account's balance is the opening balance, never moved again.
     move_linked = reverse("admin:accounts_legacyaccount_move", args=[linked.pk])

@@ -1,4 +1,4 @@
-"""Two confirmations of one old account at the same moment link it once (PostgreSQL only)."""
+"""Two links or moves of one old account at the same moment happen once (PostgreSQL only)."""
 
 from decimal import Decimal
 
@@ -7,7 +7,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.hashers import wrap_legacy_password
-from accounts.ledger import ledger_check
+from accounts.ledger import ledger_balance, ledger_check, ledger_legacy_balance
 from accounts.legacy import LegacyAccount
 from accounts.legacy_link import LegacyLinkError, legacy_link, legacy_move_balance
 from accounts.models import LedgerEntry
@@ -66,5 +66,9 @@ def test_staff_moving_an_attached_balance_twice_at_once_move_it_once():
         *[(lambda: legacy_move_balance(legacy_account=twin, actor=staff)) for _ in range(2)]
     )
     assert sum(isinstance(r, LegacyLinkError) for r in results) == 1, results
-    assert LedgerEntry.objects.filter(kind="transfer_in").count() == 1
+    # One pair: out of the old account, into the reader's; the old account is left at 0.
+    assert LedgerEntry.objects.filter(reader=reader, kind="transfer_in").count() == 1
+    assert LedgerEntry.objects.filter(legacy_account=twin, kind="transfer_out").count() == 1
+    assert ledger_legacy_balance(twin) == Decimal("0.00")
+    assert ledger_balance(reader) == Decimal("80.00")
     assert ledger_check() == []

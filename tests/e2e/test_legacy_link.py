@@ -145,3 +145,52 @@ def test_a_second_old_account_is_attached_and_staff_move_its_money(page, browser
 
     page.reload()
     expect(page.locator(".balance")).to_contain_text("100.00")
+
+
+def log_out(page):
+    page.get_by_role("button", name="关闭").click()
+
+
+def test_an_existing_off_campus_reader_is_asked_once_and_links_the_old_account(page):
+    """Issue 11 item 4/5: registered before the import, asked on the first entry after login."""
+    reader = ReaderFactory(user__username="wang", legacy_choice_at=None)
+    account = old_account("old-wang", "old-secret", ReaderType.OFF_CAMPUS, balance="55.00")
+
+    log_in(page, "wang", PASSWORD)
+    expect(page.locator("h1")).to_have_text("您在原馆际互借系统中的帐户")
+    main = page.locator("main")
+    expect(main).to_contain_text("需要您从下面的两个选项中选择其一")
+    expect(main.get_by_role("button", name="不关联原有帐户，继续使用")).to_be_visible()
+    main.get_by_role("link", name="关联原有帐户").click()
+    expect(page.locator("h1")).to_have_text("关联账户")
+    fill_old_account(page, "old-wang", "old-secret")
+    expect(page.locator("h1")).to_have_text("账户信息确认")
+    page.locator("main").get_by_role("button", name="确定").click()
+
+    expect(page.locator("h1")).to_have_text("留言板")
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("关联成功")
+    account.refresh_from_db()
+    assert account.reader == reader
+    page.goto("/account/")
+    expect(page.locator(".balance")).to_contain_text("55.00")
+
+    # Answered: the next login goes straight to the board.
+    log_out(page)
+    log_in(page, "wang", PASSWORD)
+    expect(page.locator("h1")).to_have_text("留言板")
+
+
+def test_a_reader_who_declines_is_not_asked_again(page):
+    ReaderFactory(user__username="zhao", legacy_choice_at=None)
+    log_in(page, "zhao", PASSWORD)
+    expect(page.locator("h1")).to_have_text("您在原馆际互借系统中的帐户")
+    page.locator("main").get_by_role("button", name="不关联原有帐户，继续使用").click()
+    expect(page.locator("h1")).to_have_text("留言板")
+    expect(page.locator(".messages, [role=status]").first).to_contain_text("以后不会再询问您")
+
+    log_out(page)
+    log_in(page, "zhao", PASSWORD)
+    expect(page.locator("h1")).to_have_text("留言板")
+    page.goto("/")
+    expect(page.locator("h1")).to_have_text("留言板")
+    assert not LegacyAccount.objects.filter(reader__user__username="zhao").exists()
