@@ -7,9 +7,12 @@ written. PostgreSQL only (the data set is loaded with COPY); locust comes from `
 (`make .venv-load/bin/locust`), apart from the application.
 """
 
+import csv
+import http.server
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import psycopg2
@@ -100,3 +103,113 @@ def test_the_load_test_runs_every_journey_and_checks_each_submission(load_url, t
     assert pages["Aggregated"]["failures"] == 0
     assert "p95 ms" in result.stdout and "Machine: " in result.stdout
     assert (tmp_path / "load-stats.csv").read_text().startswith("Type,Name,")
+
+
+class RefusingGateway(http.server.BaseHTTPRequestHandler):
+    """A server that answers every page but accepts nothing: the request form comes back (200)
+    instead of the new request's page, and the bare view sends to the login page (302)."""
+
+    FORM = (
+        '<form method="post"><input type="hidden" name="csrfmiddlewaretoken" value="c">'
+        '<input type="hidden" name="token" value="t"></form>'
+    )
+
+    def do_GET(self):
+        if self.path == "/bench/bare/":
+            self.answer(302, "", location="/accounts/login/?next=/bench/bare/")
+        else:
+            self.answer(200, self.FORM)
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.answer(200, self.FORM)
+
+    def answer(self, status, body, location=None):
+        data = body.encode()
+        self.send_response(status)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def refusing_gateway():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), RefusingGateway)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def _locust_stats(host, tmp_path, *user_classes):
+    """Locust's rows per request name after one user of these classes ran for 3 s (locust
+    exits 1 when a step failed, as these tests want)."""
+    sessions = tmp_path / "sessions.json"
+    sessions.write_text(
+        json.dumps(
+            {
+                "cookie_name": "sessionid",
+                "readers": [{"session": "reader", "email": "reader@example.org"}],
+                "staff": "staff",
+            }
+        )
+    )
+    result = subprocess.run(
+        [
+            str(LOCUST),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            "1",
+            "--spawn-rate",
+            "1",
+            "--run-time",
+            "3s",
+            "--host",
+            host,
+            "--csv",
+            str(tmp_path / "stats"),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            *user_classes,
+        ],
+        cwd=tmp_path,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "LOAD_SESSIONS": str(sessions),
+            "LOAD_STAFF_USERS": "0",
+            "LOAD_ATTEMPTED": str(tmp_path / "attempted.txt"),
+            "LOAD_CONFIRMED": str(tmp_path / "confirmed.txt"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr[-3000:]
+    with open(tmp_path / "stats_stats.csv", encoding="utf-8") as stats:
+        return {row["Name"]: row for row in csv.DictReader(stats)}
+
+
+def test_a_submission_the_server_does_not_accept_is_a_failed_step(refusing_gateway, tmp_path):
+    stats = _locust_stats(refusing_gateway, tmp_path, "Reader")
+    submit = stats["/requests/new/ [submit]"]
+    assert int(submit["Request Count"]) >= 1
+    assert submit["Failure Count"] == submit["Request Count"]
+    assert not (tmp_path / "confirmed.txt").exists()
+
+
+def test_a_baseline_step_the_bare_view_does_not_answer_is_a_failed_step(refusing_gateway, tmp_path):
+    stats = _locust_stats(refusing_gateway, tmp_path, "BareReader")
+    bare = stats["/bench/bare/ (baseline)"]
+    assert int(bare["Request Count"]) >= 1
+    assert bare["Failure Count"] == bare["Request Count"]
