@@ -96,9 +96,11 @@ class Reader(GatewayUser):
         self.numbers = []  # on the reader's list (any status)
         self.mine = []  # submitted in this run: the ones to cancel
         self.sign_in(reader["session"])
-        # Each reader arrives with a request to make: the board, then the form (so that even a
-        # short run submits); after that, the tasks below at random.
+        # Each reader arrives with a request to make: the board, their list, then the form (so
+        # that even a short run shows every reader page and submits); after that, the tasks
+        # below at random.
         self.board()
+        self.request_list()
         self.submit()
 
     @task(3)
