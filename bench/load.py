@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 """The load test (`make load`): locust's journeys (bench/locustfile.py) against the production
 setup on loopback — gunicorn with deploy/gunicorn.conf.py, DEBUG off, PostgreSQL, the e-mail
-worker — on the benchmark's data set, and the checks: no answer of 500 or more (no failure at
-all), every submission stored exactly once, the 95th percentile per page.
+worker — on the benchmark's data set, beside a baseline measured in the same run, and the
+checks: no answer of 500 or more (no failure at all), every submission stored exactly once, the
+median and 95th percentile per page.
+
+Two phases run on one server, --users users for --duration each: first the baseline — the same
+users, sessions and waits between steps, each step `make bench`'s bare view (bench/views.py,
+served through bench/load_settings.py: the production settings plus that one URL) — then, right
+after, the journeys. Each page's median and p95 are given as multiples of the bare view's, and
+the journeys' requests per second as a multiple of the baseline's.
 
     LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/load_test .venv/bin/python bench/load.py \\
         --locust .venv-load/bin/locust --users 50 --duration 2m
@@ -17,8 +24,9 @@ that one is there and idle, else built there with COPY (a few minutes). --fresh 
 Readers sign in with sessions made here for --sessions confirmed readers of the data set (their
 passwords are unusable, as in `make bench`), staff as the data set's staff account; the login
 form is not driven (its throttle would stop 50 people behind one address, as it should).
-Prints a table per page and the machine's size, writes load.json and load-stats.csv to --out
-(docs/benchmarks), and exits non-zero when a check fails.
+Prints the baseline and each page side by side, the order of the phases, the load average over
+each and the machine's size; writes load.json, load.md, load-stats.csv (the journeys) and
+load-baseline-stats.csv to --out (docs/benchmarks); exits non-zero when a check fails.
 """
 
 import argparse
