@@ -73,7 +73,9 @@ bench-import: install
 
 # The load test: locust's journeys (bench/locustfile.py) against gunicorn + PostgreSQL on loopback,
 # DEBUG off, on the bench's data set (default scale) in LOAD_DATABASE_URL (default .../load_test):
-# reused when there, else copied from BENCH_DATABASE_URL's or built. Results: docs/benchmarks/load.*
+# reused when there, else copied from BENCH_DATABASE_URL's or built. A baseline runs first on the
+# same server (as many users, as long, each step make bench's bare view), each page is reported
+# beside it. Results: docs/benchmarks/load.*
 # Locust lives in a venv of its own (.venv-load), pinned by constraints.txt, so its gevent never
 # meets the application's.
 LOAD_ARGS ?= --users 50 --duration 2m

@@ -1,8 +1,15 @@
 #!/usr/bin/env python3
 """The load test (`make load`): locust's journeys (bench/locustfile.py) against the production
 setup on loopback — gunicorn with deploy/gunicorn.conf.py, DEBUG off, PostgreSQL, the e-mail
-worker — on the benchmark's data set, and the checks: no answer of 500 or more (no failure at
-all), every submission stored exactly once, the 95th percentile per page.
+worker — on the benchmark's data set, beside a baseline measured in the same run, and the
+checks: no answer of 500 or more (no failure at all), every submission stored exactly once, the
+median and 95th percentile per page.
+
+Two phases run on one server, --users users for --duration each: first the baseline — the same
+users, sessions and waits between steps, each step `make bench`'s bare view (bench/views.py,
+served through bench/load_settings.py: the production settings plus that one URL) — then, right
+after, the journeys. Each page's median and p95 are given as multiples of the bare view's, and
+the journeys' requests per second as a multiple of the baseline's.
 
     LOAD_DATABASE_URL=postgres://postgres@127.0.0.1:5432/load_test .venv/bin/python bench/load.py \\
         --locust .venv-load/bin/locust --users 50 --duration 2m
@@ -17,8 +24,9 @@ that one is there and idle, else built there with COPY (a few minutes). --fresh 
 Readers sign in with sessions made here for --sessions confirmed readers of the data set (their
 passwords are unusable, as in `make bench`), staff as the data set's staff account; the login
 form is not driven (its throttle would stop 50 people behind one address, as it should).
-Prints a table per page and the machine's size, writes load.json and load-stats.csv to --out
-(docs/benchmarks), and exits non-zero when a check fails.
+Prints the baseline and each page side by side, the order of the phases, the load average over
+each and the machine's size; writes load.json, load.md, load-stats.csv (the journeys) and
+load-baseline-stats.csv to --out (docs/benchmarks); exits non-zero when a check fails.
 """
 
 import argparse
@@ -44,6 +52,18 @@ import multi_server  # noqa: E402 (bench's own helpers: ports, the browser, the 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/load_test"
+
+# The phases in the order they run, each locust's user classes (bench/locustfile.py): first
+# the baseline, `make bench`'s bare view asked for by the same users at the same pace, then
+# the journeys, right after on the same server, so that both meet the machine as it is.
+PHASES = {"baseline": ["BareReader", "BareStaff"], "journeys": ["Reader", "Staff"]}
+BARE_NAME = "/bench/bare/ (baseline)"  # as bench/locustfile.py names it
+# The baseline's row when the bare view was never asked for (its checks then fail).
+NO_REQUESTS = {"requests": 0, "failures": 0, "median_ms": None, "p95_ms": None, "rps": 0.0}
+ORDER = (
+    "the baseline first (the bare view), then the journeys right after, on the same gunicorn "
+    "server (not restarted), settings and database"
+)
 
 # Sessions for confirmed readers of the data set (not the two whose lists `make bench`
 # measures) and for its staff account, printed as JSON.
@@ -133,13 +153,226 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {int(memory) // 1024 // 1024 + 1} GB memory"
 
 
+def load_average() -> list:
+    """The machine's 1-, 5- and 15-minute load averages: how busy it was besides this run."""
+    return [round(value, 2) for value in os.getloadavg()]
+
+
+def start_server(env: dict, port: int, workers: int, logs) -> list:
+    """gunicorn as deploy/ runs it (bench/load_settings.py: the production settings plus the
+    bare view's URL) and the e-mail worker."""
+    server_env = {
+        **env,
+        "DJANGO_SETTINGS_MODULE": "bench.load_settings",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+    }
+    if workers:
+        server_env["GUNICORN_WORKERS"] = str(workers)
+    gunicorn = [str(Path(PY).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py"]
+    commands = [
+        ([*gunicorn, "illgateway.wsgi"], server_env),
+        ([PY, "manage.py", "db_worker", "--no-reload"], env),
+    ]
+    return [
+        subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=command_env,
+            stdout=logs,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        for command, command_env in commands
+    ]
+
+
+def wait_until_healthy(host: str) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if multi_server.Browser().send(host + "/healthz")[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit("the server did not become healthy")
+        time.sleep(0.3)
+
+
+def run_phase(phase: str, args, host: str, work: Path, locust_env: dict) -> dict:
+    """One locust run of this phase's users; its rows and failures as locust wrote them."""
+    multi_server.log(f"{phase}: {args.users} users for {args.duration} against {host}")
+    started = {"at": time.strftime("%H:%M:%S", time.gmtime()), "load_average": load_average()}
+    subprocess.run(
+        [
+            str(Path(args.locust).resolve()),
+            "-f",
+            str(ROOT / "bench" / "locustfile.py"),
+            "--headless",
+            "--users",
+            str(args.users),
+            "--spawn-rate",
+            str(args.spawn_rate),
+            "--run-time",
+            args.duration,
+            # Each user finishes the journey step it is in: a submission sent is answered.
+            "--stop-timeout",
+            "30",
+            "--host",
+            host,
+            "--csv",
+            str(work / phase),
+            "--only-summary",
+            "--loglevel",
+            "WARNING",
+            *PHASES[phase],
+        ],
+        cwd=work,
+        env=locust_env,
+        check=False,
+        timeout=_seconds(args.duration) + 120,
+    )
+    with open(work / f"{phase}_stats.csv", encoding="utf-8") as stats_file:
+        stats = list(csv.DictReader(stats_file))
+    with open(work / f"{phase}_failures.csv", encoding="utf-8") as failures_file:
+        failures = list(csv.DictReader(failures_file))
+    return {
+        "started": started,
+        "ended": {"at": time.strftime("%H:%M:%S", time.gmtime()), "load_average": load_average()},
+        "pages": [_page(row) for row in stats],
+        "failures": failures,
+    }
+
+
+def _page(row: dict) -> dict:
+    def number(value):
+        return float(value) if value not in ("", "N/A") else None
+
+    return {
+        "name": row["Name"],
+        "method": row["Type"],
+        "requests": int(row["Request Count"]),
+        "failures": int(row["Failure Count"]),
+        "median_ms": float(row["Median Response Time"]),
+        "p95_ms": number(row["95%"]),
+        "p99_ms": number(row["99%"]),
+        "max_ms": float(row["Max Response Time"]),
+        "rps": float(row["Requests/s"]),
+    }
+
+
+def compare(baseline: dict, pages: list) -> dict:
+    """Each journey page's median and p95 as multiples of the bare view's, and the journeys'
+    throughput as a multiple of the baseline's (same users, same pace, same server)."""
+    for page in pages:
+        page["median_ratio"] = _ratio(page["median_ms"], baseline["median_ms"])
+        page["p95_ratio"] = _ratio(page["p95_ms"], baseline["p95_ms"])
+    journeys = next(page for page in pages if page["name"] == "Aggregated")
+    return {
+        "baseline_rps": baseline["rps"],
+        "journeys_rps": journeys["rps"],
+        "throughput_ratio": _ratio(journeys["rps"], baseline["rps"]),
+    }
+
+
+def _ratio(value, base):
+    return round(value / base, 2) if value is not None and base else None
+
+
+def check_submissions(attempted: Path, confirmed: Path, stored: dict) -> dict:
+    """Every submission the server confirmed is stored, once, and nothing else is."""
+    sent = set(_lines(attempted))
+    made = _lines(confirmed)
+    return {
+        "submissions_confirmed": len(made),
+        "submissions_stored": sum(stored.values()),
+        "stored_twice": sorted(title for title, n in stored.items() if n > 1),
+        "confirmed_but_not_stored": sorted(title for title in made if title not in stored),
+        "stored_but_never_sent": sorted(set(stored) - sent),
+        "stored_without_confirmation": sorted(set(stored) - set(made)),
+    }
+
+
+def table(baseline: dict, pages: list) -> list:
+    """The summary's rows: the baseline first, then each journey page beside it."""
+    header = ["page", "requests", "fails", "req/s", "median ms", "p95 ms", "× median", "× p95"]
+    rows = [{**baseline, "median_ratio": 1.0, "p95_ratio": 1.0}, *pages]
+    return [header, *(_row(page) for page in rows)]
+
+
+def _row(page: dict) -> list:
+    def ms(value):
+        return "–" if value is None else f"{value:.0f}"
+
+    def times(value):
+        return "–" if value is None else f"{value:.2f}"
+
+    name = "all journey pages" if page["name"] == "Aggregated" else page["name"]
+    return [
+        f"{page['method']} {name}".strip(),
+        f"{page['requests']:,}",
+        str(page["failures"]),
+        f"{page['rps']:.1f}",
+        ms(page["median_ms"]),
+        ms(page["p95_ms"]),
+        times(page["median_ratio"]),
+        times(page["p95_ratio"]),
+    ]
+
+
+def console(rows: list) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    widths[0] = min(widths[0], 48)
+    lines = []
+    for row in rows:
+        cells = [row[0][: widths[0]].ljust(widths[0])]
+        cells += [cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)]
+        lines.append(" ".join(cells))
+    return "\n".join(lines)
+
+
+def markdown(report: dict, rows: list) -> str:
+    """docs/benchmarks/load.md: the run's conditions, checks and the side-by-side table."""
+    comparison, checks = report["comparison"], report["checks"]
+    phases = report["phases"]
+    lines = [
+        f"# Load test, {report['when']}",
+        "",
+        f"Machine: {report['machine']}. Load: {report['conditions']}.",
+        "",
+        f"Order: {report['order']}",
+        "",
+        "Load average (1, 5, 15 min): "
+        + "; ".join(
+            f"{name} {phase['started']['at']}–{phase['ended']['at']} UTC, "
+            f"{phase['started']['load_average']} → {phase['ended']['load_average']}"
+            for name, phase in phases.items()
+        ),
+        "",
+        f"Checks: {'passed' if report['ok'] else 'FAILED'} — {checks['answers_5xx']} answers of "
+        f"500 or more, {checks['failures']} failed journey steps, "
+        f"{checks['baseline_failures']} failed baseline steps; "
+        f"{checks['submissions_confirmed']} submissions confirmed, "
+        f"{checks['submissions_stored']} stored, {len(checks['stored_twice'])} stored twice.",
+        "",
+        f"Throughput: journeys {comparison['journeys_rps']:.1f} req/s, baseline "
+        f"{comparison['baseline_rps']:.1f} req/s, ratio {comparison['throughput_ratio']}.",
+        "",
+        "| " + " | ".join(rows[0]) + " |",
+        "|---|" + "---:|" * (len(rows[0]) - 1),
+        *("| " + " | ".join(row) + " |" for row in rows[1:]),
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--locust", default=str(ROOT / ".venv-load" / "bin" / "locust"))
     parser.add_argument("--users", type=int, default=50)
     parser.add_argument("--staff", type=int, default=2, help="of the users, staff in the admin")
     parser.add_argument("--spawn-rate", type=int, default=10)
-    parser.add_argument("--duration", default="2m")
+    parser.add_argument("--duration", default="2m", help="of each phase")
     parser.add_argument("--readers", type=int, default=100_000, help="the data set's scale")
     parser.add_argument("--requests", type=int, default=2_000_000, help="the data set's scale")
     parser.add_argument("--sessions", type=int, default=200, help="readers signed in")
@@ -208,160 +441,104 @@ def main() -> int:
     )
     sessions_file = work / "sessions.json"
     sessions_file.write_text(json.dumps(sessions))
+    locust_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "LOAD_SESSIONS": str(sessions_file),
+        "LOAD_STAFF_USERS": str(args.staff),
+        "LOAD_PREFIX": prefix,
+        "LOAD_ATTEMPTED": str(attempted),
+        "LOAD_CONFIRMED": str(confirmed),
+    }
 
     port = multi_server.free_port()
-    server_env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}
-    if args.workers:
-        server_env["GUNICORN_WORKERS"] = str(args.workers)
-    logs = open(work / "server.log", "w")  # noqa: SIM115 (closed below)
-    gunicorn = subprocess.Popen(
-        [str(Path(PY).parent / "gunicorn"), "-c", "deploy/gunicorn.conf.py", "illgateway.wsgi"],
-        cwd=ROOT,
-        env=server_env,
-        stdout=logs,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    worker = subprocess.Popen(
-        [PY, "manage.py", "db_worker", "--no-reload"],
-        cwd=ROOT,
-        env=env,
-        stdout=logs,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     host = f"http://127.0.0.1:{port}"
+    logs = open(work / "server.log", "w")  # noqa: SIM115 (closed below)
+    processes = start_server(env, port, args.workers, logs)
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if multi_server.Browser().send(host + "/healthz")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("the server did not become healthy")
-            time.sleep(0.3)
-        multi_server.log(f"locust: {args.users} users for {args.duration} against {host}")
-        subprocess.run(
-            [
-                str(Path(args.locust).resolve()),
-                "-f",
-                str(ROOT / "bench" / "locustfile.py"),
-                "--headless",
-                "--users",
-                str(args.users),
-                "--spawn-rate",
-                str(args.spawn_rate),
-                "--run-time",
-                args.duration,
-                # Each user finishes the journey step it is in: a submission sent is answered.
-                "--stop-timeout",
-                "30",
-                "--host",
-                host,
-                "--csv",
-                str(work / "stats"),
-                "--only-summary",
-                "--loglevel",
-                "WARNING",
-            ],
-            cwd=work,
-            env={
-                "PATH": os.environ.get("PATH", ""),
-                "LOAD_SESSIONS": str(sessions_file),
-                "LOAD_STAFF_USERS": str(args.staff),
-                "LOAD_PREFIX": prefix,
-                "LOAD_ATTEMPTED": str(attempted),
-                "LOAD_CONFIRMED": str(confirmed),
-            },
-            check=False,
-            timeout=_seconds(args.duration) + 120,
-        )
+        wait_until_healthy(host)
+        phases = {phase: run_phase(phase, args, host, work, locust_env) for phase in PHASES}
     finally:
-        for process in (gunicorn, worker):
+        for process in processes:
             process.send_signal(signal.SIGTERM)
-        for process in (gunicorn, worker):
+        for process in processes:
             process.wait(timeout=60)
         logs.close()
 
-    with open(work / "stats_stats.csv", encoding="utf-8") as stats_file:
-        stats = list(csv.DictReader(stats_file))
-    with open(work / "stats_failures.csv", encoding="utf-8") as failures_file:
-        failures = list(csv.DictReader(failures_file))
-    errors_5xx = sum(int(f["Occurrences"]) for f in failures if f["Error"][:1] in "50")
-    sent = set(_lines(attempted))
-    made = _lines(confirmed)
-    stored = last_json(manage("shell", "-c", STORED % {"prefix": prefix}))
-    twice = sorted(title for title, n in stored.items() if n > 1)
-    lost = sorted(title for title in made if title not in stored)
-    never_sent = sorted(set(stored) - sent)
-    unconfirmed = sorted(set(stored) - set(made))
-
-    conditions = (
-        f"{args.users} users ({args.staff} staff) for {args.duration}, gunicorn "
-        f"({args.workers or 'its configured'} workers) + PostgreSQL + the e-mail worker on "
-        f"loopback, DEBUG off, {args.readers} readers / {args.requests} requests"
+    baseline_phase, journeys_phase = phases["baseline"], phases["journeys"]
+    baseline = next(
+        (page for page in baseline_phase["pages"] if page["name"] == BARE_NAME),
+        {"name": BARE_NAME, "method": "GET", **NO_REQUESTS},
     )
-    print(f"\nMachine: {machine()}\nLoad: {conditions}\n")
-    print(f"{'page':46} {'requests':>9} {'fails':>6} {'median ms':>10} {'p95 ms':>7} {'rps':>6}")
-    pages = []
-    for row in stats:
-        page = {
-            "name": row["Name"],
-            "method": row["Type"],
-            "requests": int(row["Request Count"]),
-            "failures": int(row["Failure Count"]),
-            "median_ms": float(row["Median Response Time"]),
-            "p95_ms": float(row["95%"]) if row["95%"] not in ("", "N/A") else None,
-            "p99_ms": float(row["99%"]) if row["99%"] not in ("", "N/A") else None,
-            "max_ms": float(row["Max Response Time"]),
-            "rps": float(row["Requests/s"]),
-        }
-        pages.append(page)
-        print(
-            f"{(row['Type'] + ' ' + row['Name']).strip()[:46]:46} {page['requests']:>9} "
-            f"{page['failures']:>6} {page['median_ms']:>10.0f} {row['95%']:>7} "
-            f"{page['rps']:>6.1f}"
-        )
+    pages = journeys_phase["pages"]
+    comparison = compare(baseline, pages)
+    failures = baseline_phase["failures"] + journeys_phase["failures"]
+    stored = last_json(manage("shell", "-c", STORED % {"prefix": prefix}))
     checks = {
-        "answers_5xx": errors_5xx,
-        "failures": sum(int(f["Occurrences"]) for f in failures),
-        "submissions_confirmed": len(made),
-        "submissions_stored": sum(stored.values()),
-        "stored_twice": twice,
-        "confirmed_but_not_stored": lost,
-        "stored_but_never_sent": never_sent,
-        "stored_without_confirmation": unconfirmed,
+        "answers_5xx": sum(int(f["Occurrences"]) for f in failures if f["Error"][:1] in "50"),
+        "failures": sum(int(f["Occurrences"]) for f in journeys_phase["failures"]),
+        "baseline_requests": baseline["requests"],
+        "baseline_failures": sum(int(f["Occurrences"]) for f in baseline_phase["failures"]),
+        **check_submissions(attempted, confirmed, stored),
     }
     ok = (
-        checks["failures"] == 0
-        and not twice
-        and not lost
-        and not never_sent
-        and not unconfirmed
-        and len(made) > 0
+        checks["answers_5xx"] == 0
+        and checks["failures"] == 0
+        and checks["baseline_failures"] == 0
+        and checks["baseline_requests"] > 0
+        and checks["submissions_confirmed"] > 0
+        and not checks["stored_twice"]
+        and not checks["confirmed_but_not_stored"]
+        and not checks["stored_but_never_sent"]
+        and not checks["stored_without_confirmation"]
+    )
+
+    conditions = (
+        f"{args.users} users ({args.staff} staff) for {args.duration} in each phase, gunicorn "
+        f"({args.workers or 'its configured'} workers) + PostgreSQL + the e-mail worker on "
+        f"loopback, DEBUG off, {args.readers} readers / {args.requests} requests"
     )
     report = {
         "ok": ok,
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine(),
         "conditions": conditions,
+        "order": ORDER,
         "users": args.users,
         "staff_users": args.staff,
         "duration": args.duration,
         "scale": {"readers": args.readers, "requests": args.requests},
         "data_set": how,
+        "phases": {
+            name: {"started": phase["started"], "ended": phase["ended"]}
+            for name, phase in phases.items()
+        },
         "checks": checks,
         "failure_details": failures,
+        "baseline": baseline,
+        "comparison": comparison,
         "pages": pages,
     }
+    rows = table(baseline, pages)
+    print(f"\nMachine: {machine()}\nLoad: {conditions}\nOrder: {ORDER}")
+    for name, phase in phases.items():
+        print(
+            f"Load average (1, 5, 15 min) during the {name}: {phase['started']['load_average']}"
+            f" at {phase['started']['at']} → {phase['ended']['load_average']} at "
+            f"{phase['ended']['at']} UTC"
+        )
+    print(f"\n{console(rows)}\n")
+    print(
+        f"Throughput: journeys {comparison['journeys_rps']:.1f} req/s, baseline "
+        f"{comparison['baseline_rps']:.1f} req/s: ratio {comparison['throughput_ratio']}"
+    )
     print(json.dumps({"ok": ok, **checks}, ensure_ascii=False, indent=2))
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "load.json").write_text(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    shutil.copyfile(work / "stats_stats.csv", out / "load-stats.csv")
-    multi_server.log(f"wrote {out / 'load.json'} and {out / 'load-stats.csv'}")
+    (out / "load.md").write_text(markdown(report, rows))
+    shutil.copyfile(work / "journeys_stats.csv", out / "load-stats.csv")
+    shutil.copyfile(work / "baseline_stats.csv", out / "load-baseline-stats.csv")
+    multi_server.log(f"wrote load.json, load.md, load-stats.csv, load-baseline-stats.csv in {out}")
     if ok:
         shutil.rmtree(work, ignore_errors=True)
     else:

@@ -1,4 +1,4 @@
-"""The load test's journeys (locust; run through bench/load.py, `make load`).
+"""The load test's journeys and their baseline (locust; run through bench/load.py, `make load`).
 
 Confirmed readers of the benchmark's data set browse the board, their list and a request,
 submit requests and cancel ones they submitted; staff move submitted requests on in the admin
@@ -7,6 +7,11 @@ is a failure. Each submission's article title carries the run's prefix and a mar
 written to LOAD_ATTEMPTED before it is sent and to LOAD_CONFIRMED once the server confirmed it
 (302 to the request's page), so that bench/load.py can check the database stored each exactly
 once.
+
+The baseline (BareReader, BareStaff: run by bench/load.py right before the journeys, with as
+many users for as long) is the same people at the same pace — the same sessions, the same
+waits between steps — each step one request for `make bench`'s bare view (bench/views.py:
+session authentication, one indexed query, 20 rows), which must answer 200.
 
 Environment (set by bench/load.py): LOAD_SESSIONS (a JSON file: the session cookie's name, one
 session and e-mail address per reader, the staff's session), LOAD_STAFF_USERS (how many of the
@@ -44,17 +49,36 @@ def _note(path: str, line: str) -> None:
         out.write(line + "\n")
 
 
+def _new_request_number(response) -> str:
+    """The new request's number when the server confirmed a submission (302 to its page)."""
+    match = re.search(r"/requests/(\d+)/$", response.headers.get("Location", ""))
+    return match.group(1) if response.status_code == 302 and match else ""
+
+
+def _not_a_new_request(response):
+    if not _new_request_number(response):
+        return f"submission not accepted: {response.status_code}"
+    return None
+
+
 class GatewayUser(HttpUser):
     abstract = True
     wait_time = between(1, 3)
 
-    def page(self, method, url, name, **kwargs):
-        """A request whose 5xx answers are failures (4xx and redirects are the page's own)."""
+    def page(self, method, url, name, refusal=None, **kwargs):
+        """A request whose 5xx answers are failures (4xx and redirects are the page's own), and
+        so is any answer `refusal(response)` names a reason for. Both are decided inside the
+        with-block: locust records the outcome when it closes, and ignores a later failure()."""
         with self.client.request(
             method, url, name=name, catch_response=True, allow_redirects=False, **kwargs
         ) as response:
+            reason = None
             if response.status_code >= 500 or response.status_code == 0:
-                response.failure(f"{response.status_code} on {name}")
+                reason = f"{response.status_code} on {name}"
+            elif refusal:
+                reason = refusal(response)
+            if reason:
+                response.failure(reason)
             else:
                 response.success()
             return response
@@ -72,9 +96,11 @@ class Reader(GatewayUser):
         self.numbers = []  # on the reader's list (any status)
         self.mine = []  # submitted in this run: the ones to cancel
         self.sign_in(reader["session"])
-        # Each reader arrives with a request to make: the board, then the form (so that even a
-        # short run submits); after that, the tasks below at random.
+        # Each reader arrives with a request to make: the board, their list, then the form (so
+        # that even a short run shows every reader page and submits); after that, the tasks
+        # below at random.
         self.board()
+        self.request_list()
         self.submit()
 
     @task(3)
@@ -103,6 +129,7 @@ class Reader(GatewayUser):
             "POST",
             "/requests/new/",
             "/requests/new/ [submit]",
+            refusal=_not_a_new_request,
             data={
                 "csrfmiddlewaretoken": _hidden(form.text, "csrfmiddlewaretoken"),
                 "token": _hidden(form.text, "token"),
@@ -125,13 +152,10 @@ class Reader(GatewayUser):
                 "confirm_duplicate": "1",
             },
         )
-        location = response.headers.get("Location", "")
-        match = re.search(r"/requests/(\d+)/$", location)
-        if response.status_code == 302 and match:
-            self.mine.append(match.group(1))
+        number = _new_request_number(response)
+        if number:
+            self.mine.append(number)
             _note(CONFIRMED, title)
-        elif response.status_code < 500:
-            response.failure(f"submission not accepted: {response.status_code}")
 
     @task(1)
     def cancel(self):
@@ -188,3 +212,41 @@ class Staff(GatewayUser):
                     "visible": "on",
                 },
             )
+
+
+BARE_URL = "/bench/bare/"
+BARE_NAME = "/bench/bare/ (baseline)"
+
+
+def _not_the_bare_view(response):
+    """Anything but a 200 (a redirect to the login page, say) costs less than the bare view
+    and would make the baseline look faster than it is."""
+    return None if response.status_code == 200 else f"{response.status_code} on {BARE_NAME}"
+
+
+class BareUser(GatewayUser):
+    abstract = True
+
+    @task
+    def bare(self):
+        self.page("GET", BARE_URL, BARE_NAME, refusal=_not_the_bare_view)
+
+
+class BareReader(BareUser):
+    """The baseline's reader: a journey reader's session and pace (Reader)."""
+
+    weight = Reader.weight
+    wait_time = Reader.wait_time
+
+    def on_start(self):
+        self.sign_in(SESSIONS["readers"][next(_next_reader) % len(SESSIONS["readers"])]["session"])
+
+
+class BareStaff(BareUser):
+    """The baseline's member of staff: the staff's session and pace (Staff)."""
+
+    fixed_count = Staff.fixed_count
+    wait_time = Staff.wait_time
+
+    def on_start(self):
+        self.sign_in(SESSIONS["staff"])
