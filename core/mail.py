@@ -2,10 +2,11 @@
 
 An e-mail is a template set `templates/emails/<name>/` (subject.txt, body.txt, body.html),
 rendered in the addressee's language while the request is at hand, and handed to a task
-(Django's tasks API, the django-tasks backport) once the transaction that caused it commits:
-a rolled-back change sends nothing, and a slow or failing mail server never blocks or breaks
-a page. In production the database task backend queues it for `manage.py db_worker`; a failed
-send is tried again later, with growing pauses, up to MAIL_MAX_ATTEMPTS times.
+(Django's tasks API, the django-tasks backport) with the transaction that caused it: a
+rolled-back change sends nothing, and a slow or failing mail server never blocks or breaks a
+page. In production the database task backend queues it for `manage.py db_worker`, its row
+written in that transaction (`send_rendered`); a failed send is tried again later, with
+growing pauses, up to MAIL_MAX_ATTEMPTS times.
 
 `send_to_reader` is what the apps call: it knows which address and which language a reader's
 e-mail takes. allauth's own e-mails (password reset…) are rendered by the account adapter and
@@ -14,6 +15,7 @@ handed to `send_rendered`, so they are queued and retried the same way.
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -21,6 +23,7 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_tasks import task
+from django_tasks_db import DatabaseBackend
 
 logger = logging.getLogger(__name__)
 
@@ -63,10 +66,19 @@ def render_email(name: str, context: dict, language: str) -> tuple[str, str, str
 
 
 def send_rendered(*, subject: str, body: str, html: str, to: str) -> None:
-    """Queue an e-mail already rendered, once the current transaction commits."""
-    transaction.on_commit(
-        lambda: deliver_email.enqueue(subject=subject, body=body, html=html, to=[to])
-    )
+    """Queue an e-mail already rendered: with the change that caused it, never without it.
+
+    The database queue (production) writes the e-mail's row in the current transaction: the
+    worker sees it when the change commits, and it is rolled back with the change; one commit
+    instead of a second one for the e-mail after it (issue 14). Any other backend (the
+    development's and the tests' immediate sending) is handed the e-mail once the transaction
+    commits.
+    """
+    enqueue = partial(deliver_email.enqueue, subject=subject, body=body, html=html, to=[to])
+    if isinstance(deliver_email.get_backend(), DatabaseBackend):
+        enqueue()
+    else:
+        transaction.on_commit(enqueue)
 
 
 def send_email(name: str, *, to: str, context: dict, language: str | None = None) -> None:

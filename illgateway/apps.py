@@ -1,6 +1,8 @@
 """The project's own app configuration, and those of packages we use where theirs needs a change."""
 
 from django.apps import AppConfig
+from django.core.cache import InvalidCacheBackendError, caches
+from django.core.signals import setting_changed
 from django.utils.translation import gettext_lazy as _
 
 # The module, not the class: an AppConfig class imported into this module's namespace would be
@@ -14,6 +16,20 @@ from illgateway import checks  # noqa: F401
 class IllgatewayConfig(AppConfig):
     name = "illgateway"
     verbose_name = "ILL Reader Gateway"
+
+    def ready(self):
+        setting_changed.connect(forget_layout_fragments)
+
+
+def forget_layout_fragments(**kwargs):
+    """The layout's kept fragments (templates/base.html, the "template_fragments" cache) were
+    rendered under the settings of the time: the static files' storage, LIBRARY_NAME, the URLs.
+    A setting that changes while the process runs (only tests change them) drops them."""
+    try:
+        fragments = caches["template_fragments"]
+    except InvalidCacheBackendError:
+        return
+    fragments.clear()
 
 
 class TasksDatabaseConfig(tasks_db_apps.TasksAppConfig):

@@ -148,7 +148,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The database cache works on every supported database and is shared by every process and
 # server, which the login throttle needs (a per-process cache would multiply the allowance).
-CACHES = {"default": env.cache("CACHE_URL", default="dbcache://django_cache")}
+CACHES = {
+    "default": env.cache("CACHE_URL", default="dbcache://django_cache"),
+    # The page layout's parts that are the same for everyone of a language and a kind
+    # (templates/base.html, `{% cache %}`): in each process's memory, never in the database
+    # (a query per fragment would cost more than rendering it). They depend only on the code,
+    # the translations and the settings, which change only with a restart; in development
+    # (DEBUG) nothing is kept, so that an edited template shows at once.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.dummy.DummyCache"
+        if DEBUG
+        else "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "template-fragments",
+    },
+}
 
 # --- Authentication ----------------------------------------------------------------------------
 
@@ -226,6 +239,10 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
             "guest_session",
             "guest_link_nonce",
             "guest_client",
+            # Not a column but the delivered file's side of its one-to-one: a new request has
+            # none, yet the entry of its creation read it, one query per submit (issue 14).
+            # The delivery has entries of its own.
+            "delivery",
         ],
     },
     {"model": "requests_app.FeeLine"},

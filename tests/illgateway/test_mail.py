@@ -99,6 +99,21 @@ def test_in_production_emails_wait_in_the_database_queue_for_the_worker(database
 
 
 @pytest.mark.django_db(transaction=True)
+def test_in_production_the_email_is_queued_in_the_changes_own_transaction(database_queue):
+    """One commit for the change and its e-mail (issue 14): the row is written before the
+    commit, so it is rolled back with a change that fails, and never seen without it."""
+    from django_tasks_db.models import DBTaskResult
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        send_email("reader_confirmed", to="li@example.org", context=CONTEXT, language="en")
+        assert DBTaskResult.objects.count() == 1
+        raise RuntimeError("the change failed")
+    assert DBTaskResult.objects.count() == 0
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    assert mail.outbox == []
+
+
+@pytest.mark.django_db(transaction=True)
 def test_in_production_a_failed_send_is_queued_again_for_later(database_queue, flaky):
     from django_tasks_db.models import DBTaskResult
 
