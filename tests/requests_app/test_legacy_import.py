@@ -394,7 +394,7 @@ def _everything():
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
 def test_the_set_based_way_matches_the_row_by_row_way(tmp_path, encoding, monkeypatch):
     # Rows cleaned in Python go back to the database a few at a time (memory stays flat).
-    monkeypatch.setattr(legacy_copy._Writer, "CHUNK", 7)
+    monkeypatch.setattr(legacy_copy._Stream, "CHUNK", 7)
     generate(tmp_path, encoding=encoding, accounts=40, requests=400)
     _add_awkward_rows(tmp_path, encoding)
     path = str(tmp_path / "requests.csv")
@@ -427,14 +427,16 @@ def test_the_set_based_way_matches_the_row_by_row_way(tmp_path, encoding, monkey
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
-def test_a_file_copy_cannot_read_alike_goes_row_by_row(tmp_path):
+def test_a_file_a_bare_copy_reads_otherwise_is_read_as_python_reads_it(tmp_path):
+    # A quote inside an unquoted field: a quote to Python's csv module, the start of a quoted
+    # part to PostgreSQL's CSV COPY. The set-based way reads the file with Python's module.
     generate(tmp_path, defects=False, requests=20)
     path = tmp_path / "requests.csv"
     text = path.read_text(encoding="utf-8-sig")
     path.write_text(text + '1234567,1,复制,图书,A "quoted" word,,,,,,,,2012-01-01 10:00:00,'
                     "处理中,1,,\n", encoding="utf-8-sig")  # fmt: skip
     output = run_import(tmp_path)
-    assert "requests: written row by row" in output
+    assert "requests: written set-based (COPY)" in output
     assert "requests: created 21, updated 0, unchanged 0, rejected 0" in output
     assert IllRequest.objects.get(number=1234567).publication_title == 'A "quoted" word'
 
@@ -519,13 +521,13 @@ def test_a_large_first_import_that_fails_leaves_nothing_and_the_indexes(tmp_path
         ("\\.\n", "1 fields where the header has 17"),
     ],
 )
-def test_a_row_copy_refuses_is_rejected_as_row_by_row_rejects_it(tmp_path, tail, reason):
+def test_a_row_a_bare_copy_refuses_is_rejected_as_row_by_row_rejects_it(tmp_path, tail, reason):
     generate(tmp_path, defects=False, requests=20)
     path = tmp_path / "requests.csv"
     path.write_text(path.read_text(encoding="utf-8-sig") + tail, encoding="utf-8-sig")
     rejects = tmp_path / "rejects.csv"
     output = run_import(tmp_path, "--rejects", str(rejects))
-    assert "requests: written row by row" in output
+    assert "requests: written set-based (COPY)" in output
     assert "requests: created 20, updated 0, unchanged 0, rejected 1" in output
     assert reason in rejects.read_text(encoding="utf-8-sig")
 
