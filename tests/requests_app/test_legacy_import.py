@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +21,15 @@ from requests_app import legacy_copy
 from requests_app.legacy_copy import CopyLegacyImport
 from requests_app.legacy_import import LegacyImport
 from requests_app.lifecycle import request_transition
-from requests_app.models import Event, FeeLine, IllRequest, Origin, Status, StatusChange
+from requests_app.models import (
+    Event,
+    FeeLine,
+    IllRequest,
+    Origin,
+    StatisticsVersion,
+    Status,
+    StatusChange,
+)
 from requests_app.services import request_next_number
 from tests.factories import IllRequestFactory
 
@@ -495,6 +504,35 @@ def test_a_large_first_import_rebuilds_the_indexes_and_matches_row_by_row(tmp_pa
     # A second run is no first import: batches as usual, nothing changes.
     again = CopyLegacyImport(bulk_min=100).requests(path, "utf-8-sig")
     assert again.way == "set-based (COPY)" and again.created == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_large_first_import_bumps_the_statistics_of_its_months_and_keeps_the_triggers(
+    tmp_path,
+):
+    generate(tmp_path, defects=False, accounts=20, requests=200)
+    LegacyImport().accounts(str(tmp_path / "accounts.csv"), "utf-8-sig")
+    StatisticsVersion.objects.create(month=date(1900, 1, 1), version=5)  # the readers' row
+    bulk = CopyLegacyImport(bulk_min=100).requests(str(tmp_path / "requests.csv"), "utf-8-sig")
+    assert bulk.way == "set-based (COPY), indexes rebuilt after"
+    months = {
+        moment.astimezone(UTC).date().replace(day=1)
+        for moment in IllRequest.objects.values_list("submitted_at", flat=True)
+    }
+    bumped = dict(StatisticsVersion.objects.values_list("month", "version"))
+    assert set(bumped) == months | {date(1900, 1, 1)}
+    assert set(bumped.values()) == {1, 5}
+    # The triggers are on again: a request changed afterwards bumps its month as before.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = "
+            "'requests_app_illrequest'::regclass AND NOT tgisinternal AND tgenabled = 'D'"
+        )
+        assert cursor.fetchone()[0] == 0
+    first = IllRequest.objects.order_by("number").first()
+    IllRequest.objects.filter(pk=first.pk).update(status=Status.CANCELLED)
+    month = first.submitted_at.astimezone(UTC).date().replace(day=1)
+    assert StatisticsVersion.objects.get(month=month).version == 2
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
