@@ -27,6 +27,7 @@ import contextlib
 import functools
 import io
 import itertools
+import operator
 import re
 from datetime import date
 
@@ -42,10 +43,10 @@ from .legacy_import import (
     FileSummary,
     LegacyImport,
     RowError,
+    cells_fingerprint,
     clean_request,
     copy_text,
-    read_rows,
-    request_fingerprint,
+    read_records,
 )
 from .models import NUMBER_MAX, Event, FeeKind, IllRequest, Origin, ServiceType
 from .statuses import Status
@@ -69,17 +70,23 @@ CLEANED = [
 STAGING_TYPES = {"number": "int", "user_id": "int", "submitted_at": "timestamptz"}
 STAGING_TYPES |= {"total_fee": "numeric(10, 2)"}
 
-# The plain shapes (ASCII only: `[0-9]`, unlike `\d`, is no other script's digit).
-_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
-_YEAR = re.compile(r"[0-9]{0,4}")
-_ISSN = re.compile(r"[0-9A-Za-z-]{0,9}")
-_ISBN = re.compile(r"[0-9A-Za-z-]{0,40}")
-_MOMENT = re.compile(
-    r"(?:199[2-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-)
-_FEE = re.compile(r"(?:[0-9]{1,8}(?:\.[0-9]{1,2})?)?")
-_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_NEEDS_ESCAPE = re.compile(r"[\\\n\r]")
+# The plain shape of request_no, user_id, year, issn, isbn, submitted_at, total_fee and
+# return_date, joined by \x1f (which none of them holds): ASCII only (`[0-9]`, unlike `\d`,
+# is no other script's digit), times from 1992 on.
+_SHAPE = re.compile(
+    "\x1f".join([
+        r"[1-9][0-9]{0,9}",
+        r"[1-9][0-9]{0,9}",
+        r"[0-9]{0,4}",
+        r"[0-9A-Za-z-]{0,9}",
+        r"[0-9A-Za-z-]{0,40}",
+        r"(?:199[2-9]|2[0-9]{3})-[0-9]{2}-[0-9]{2} (?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]",
+        r"(?:[0-9]{1,8}(?:\.[0-9]{1,2})?)?",
+        r"(?:[0-9]{4}-[0-9]{2}-[0-9]{2})?",
+    ])
+)  # fmt: skip
+# A row with one of these needs its text escaped for COPY.
+_NEEDS_ESCAPE = re.compile(r"[\t\n\r\\]")
 # normalize_title of ASCII text: lower case, every character but a letter or digit a space.
 _ASCII_SEPARATORS = str.maketrans({chr(c): " " for c in range(128) if not chr(c).isalnum()})
 _LEADING_ARTICLES = frozenset({"the", "a", "an"})
@@ -112,38 +119,31 @@ def title_key(title: str) -> str:
     return " ".join(words)[:255]
 
 
-def plain_request(row: dict) -> list | None:
-    """The cleaned row (`CLEANED`, as text) if the row has the plain shape of a correct
-    export, else None (`clean_request` then says what it is)."""
-    number, user_id = row["request_no"], row["user_id"]
-    if not (_NUMBER.fullmatch(number) and _NUMBER.fullmatch(user_id)):
+def plain_request(cells) -> list | None:
+    """The cleaned row (`CLEANED`, as text) if the row — its cells in `REQUEST_COLUMNS`'
+    order — has the plain shape of a correct export, else None (`clean_request` then says what
+    it is)."""
+    (number, user_id, service, document, title, article, author, volume, year, pages, issn,
+     isbn, submitted, status, fee, returned, supplier) = cells  # fmt: skip
+    if not _SHAPE.fullmatch(
+        f"{number}\x1f{user_id}\x1f{year}\x1f{issn}\x1f{isbn}\x1f{submitted}\x1f{fee}\x1f{returned}"
+    ):
         return None
-    if int(number) > NUMBER_MAX or int(user_id) > NUMBER_MAX:
+    service, document = SERVICES.get(service), DOC_TYPES.get(document)
+    if service is None or document is None or status not in REQUEST_STATUSES:
         return None
-    service, document = SERVICES.get(row["service"]), DOC_TYPES.get(row["doc_type"])
-    if service is None or document is None or row["status"] not in REQUEST_STATUSES:
-        return None
-    status = REQUEST_STATUSES[row["status"]]
+    status = REQUEST_STATUSES[status]
     if status is None:  # 已完成
         status = Status.RETURNED if service == ServiceType.LOAN else Status.DELIVERED
-    title, article, author = (
-        row["title"].strip(),
-        row["article_title"].strip(),
-        row["author"].strip(),
-    )
-    volume, pages = row["volume_issue"].strip(), row["pages"].strip()
-    supplier = row["supplier"].strip()
+    title, article, author = title.strip(), article.strip(), author.strip()
+    volume, pages, supplier = volume.strip(), pages.strip(), supplier.strip()
     if not title or max(len(title), len(article), len(author), len(supplier)) > 255:
         return None
     if len(volume) > VOLUME_ISSUE_MAX_LENGTH or len(pages) > PAGES_MAX_LENGTH:
         return None
-    year, issn, isbn = row["year"], row["issn"], row["isbn"]
-    if not (_YEAR.fullmatch(year) and _ISSN.fullmatch(issn) and _ISBN.fullmatch(isbn)):
+    if int(number) > NUMBER_MAX or int(user_id) > NUMBER_MAX or not _real_day(submitted[:10]):
         return None
-    submitted, fee, returned = row["submitted_at"], row["total_fee"], row["return_date"]
-    if not (_MOMENT.fullmatch(submitted) and _real_day(submitted[:10]) and _FEE.fullmatch(fee)):
-        return None
-    if returned and not (_DAY.fullmatch(returned) and _real_day(returned)):
+    if returned and not _real_day(returned):
         return None
     isbn = isbn.replace("-", "").upper()
     if len(isbn) > 13:
@@ -344,25 +344,29 @@ class _Staging:
 
     def _lines(self, path, encoding, progress):
         """The cleaned rows in COPY's text format; rejects noted on the way."""
-        for line, row in read_rows(path, encoding, REQUEST_COLUMNS, progress):
-            if isinstance(row, RowError):
-                self.rejects.append((line, str(row)))
+        records = read_records(path, encoding, REQUEST_COLUMNS, progress)
+        header = next(records)
+        # A name the header repeats: its last column, as a row's dict keeps it.
+        where = {name: i for i, name in enumerate(header)}
+        pick = operator.itemgetter(*(where[name] for name in REQUEST_COLUMNS))
+        unique = len(where) == len(header)
+        for line, record in records:
+            if isinstance(record, RowError):
+                self.rejects.append((line, str(record)))
                 continue
-            values = plain_request(row)
+            cells = record if unique else dict(zip(header, record, strict=True)).values()
+            values = plain_request(pick(record))
             if values is None:
                 try:
-                    clean = clean_request(row)
+                    clean = clean_request(dict(zip(header, record, strict=True)))
                 except RowError as error:
                     self.rejects.append((line, str(error)))
                     continue
                 clean["title_key"] = title_key(clean["article_title"] or clean["publication_title"])
                 values = [copy_text(clean[name]) for name in CLEANED]
-            else:
-                text = "\t".join(values)
-                # Only a field with a tab, a line break or a backslash needs escaping.
-                if text.count("\t") != len(CLEANED) - 1 or _NEEDS_ESCAPE.search(text):
-                    values = [copy_text(value) for value in values]
-            yield "\t".join([str(line), *values, request_fingerprint(row)]) + "\n"
+            elif _NEEDS_ESCAPE.search("\x1f".join(cells)):
+                values = [copy_text(value) for value in values]
+            yield "\t".join([str(line), *values, cells_fingerprint(cells)]) + "\n"
 
     # 4. duplicates
 
