@@ -246,7 +246,7 @@ def _fetch(sql, params=()):
 
 
 class _bulk_load:  # noqa: N801 - used as a context manager
-    """Drop the tables' indexes that back no constraint and their foreign keys, and turn the
+    """Drop the tables' indexes but their primary keys, and their foreign keys, and turn the
     statistics triggers off; on the way out make them again and bump the statistics'
     counters of the months the staging table holds. Adding a foreign key checks every row
     with one join, where keeping it checks each new row on its own (some 15 µs a row, three
@@ -269,7 +269,16 @@ class _bulk_load:  # noqa: N801 - used as a context manager
             "WHERE contype = 'f' AND conrelid = ANY(%s::regclass[]) ORDER BY 1, 2",
             [list(BULK_TABLES)],
         )
-        for table, name, _definition in self.foreign_keys:
+        # Unique constraints no foreign key points at (the request number's): the staging
+        # table holds each number once and none stored, and building the index checks again.
+        self.uniques = _fetch(
+            "SELECT conrelid::regclass::text, quote_ident(conname), pg_get_constraintdef(oid) "
+            "FROM pg_constraint c WHERE contype = 'u' AND conrelid = ANY(%s::regclass[]) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_constraint f WHERE f.contype = 'f' "
+            "AND f.conindid = c.conindid) ORDER BY 1, 2",
+            [list(BULK_TABLES)],
+        )
+        for table, name, _definition in [*self.foreign_keys, *self.uniques]:
             _execute(f"ALTER TABLE {table} DROP CONSTRAINT {name}")
         for name, _definition in self.indexes:
             _execute(f"DROP INDEX {name}")
@@ -297,6 +306,8 @@ class _bulk_load:  # noqa: N801 - used as a context manager
             # Any deferred check first: an index is not built on a table with checks pending.
             _execute("SET CONSTRAINTS ALL IMMEDIATE")
             _execute(f"SET LOCAL maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+            for table, name, definition in self.uniques:
+                _execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} {definition}")
             for _name, definition in self.indexes:
                 _execute(definition)
             for table, name, definition in self.foreign_keys:
