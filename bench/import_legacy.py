@@ -13,7 +13,6 @@ an unlogged table of text columns. Prints both rates side by side.
 
 import argparse
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -79,16 +78,21 @@ def bare_copy(url, path):
 
 
 def run_import(env, option, path):
+    """Seconds, peak resident memory (KiB) of this import's own process, its summary line."""
     command = [sys.executable, "manage.py", "import_legacy", option, str(path)]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    elapsed = time.perf_counter() - started
-    if result.returncode:
-        sys.exit(result.stderr)
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # KiB, the largest child's
-    summary = [line for line in result.stdout.splitlines() if "created" in line]
-    return elapsed, max(peak, before), summary[-1]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        # wait4: this child's own resource usage (RUSAGE_CHILDREN keeps the largest of all).
+        _pid, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if child.returncode:
+            sys.exit(err.read())
+        summary = [line for line in out.read().splitlines() if "created" in line]
+    return elapsed, usage.ru_maxrss, summary[-1]
 
 
 def main():

@@ -5,6 +5,7 @@ import io
 import json
 import subprocess
 import sys
+from datetime import UTC, date
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -20,7 +21,15 @@ from requests_app import legacy_copy
 from requests_app.legacy_copy import CopyLegacyImport
 from requests_app.legacy_import import LegacyImport
 from requests_app.lifecycle import request_transition
-from requests_app.models import Event, FeeLine, IllRequest, Origin, Status, StatusChange
+from requests_app.models import (
+    Event,
+    FeeLine,
+    IllRequest,
+    Origin,
+    StatisticsVersion,
+    Status,
+    StatusChange,
+)
 from requests_app.services import request_next_number
 from tests.factories import IllRequestFactory
 
@@ -394,7 +403,7 @@ def _everything():
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "gb18030"])
 def test_the_set_based_way_matches_the_row_by_row_way(tmp_path, encoding, monkeypatch):
     # Rows cleaned in Python go back to the database a few at a time (memory stays flat).
-    monkeypatch.setattr(legacy_copy._Writer, "CHUNK", 7)
+    monkeypatch.setattr(legacy_copy._Stream, "CHUNK", 7)
     generate(tmp_path, encoding=encoding, accounts=40, requests=400)
     _add_awkward_rows(tmp_path, encoding)
     path = str(tmp_path / "requests.csv")
@@ -427,14 +436,16 @@ def test_the_set_based_way_matches_the_row_by_row_way(tmp_path, encoding, monkey
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
-def test_a_file_copy_cannot_read_alike_goes_row_by_row(tmp_path):
+def test_a_file_a_bare_copy_reads_otherwise_is_read_as_python_reads_it(tmp_path):
+    # A quote inside an unquoted field: a quote to Python's csv module, the start of a quoted
+    # part to PostgreSQL's CSV COPY. The set-based way reads the file with Python's module.
     generate(tmp_path, defects=False, requests=20)
     path = tmp_path / "requests.csv"
     text = path.read_text(encoding="utf-8-sig")
     path.write_text(text + '1234567,1,复制,图书,A "quoted" word,,,,,,,,2012-01-01 10:00:00,'
                     "处理中,1,,\n", encoding="utf-8-sig")  # fmt: skip
     output = run_import(tmp_path)
-    assert "requests: written row by row" in output
+    assert "requests: written set-based (COPY)" in output
     assert "requests: created 21, updated 0, unchanged 0, rejected 0" in output
     assert IllRequest.objects.get(number=1234567).publication_title == 'A "quoted" word'
 
@@ -496,6 +507,35 @@ def test_a_large_first_import_rebuilds_the_indexes_and_matches_row_by_row(tmp_pa
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
+def test_a_large_first_import_bumps_the_statistics_of_its_months_and_keeps_the_triggers(
+    tmp_path,
+):
+    generate(tmp_path, defects=False, accounts=20, requests=200)
+    LegacyImport().accounts(str(tmp_path / "accounts.csv"), "utf-8-sig")
+    StatisticsVersion.objects.create(month=date(1900, 1, 1), version=5)  # the readers' row
+    bulk = CopyLegacyImport(bulk_min=100).requests(str(tmp_path / "requests.csv"), "utf-8-sig")
+    assert bulk.way == "set-based (COPY), indexes rebuilt after"
+    months = {
+        moment.astimezone(UTC).date().replace(day=1)
+        for moment in IllRequest.objects.values_list("submitted_at", flat=True)
+    }
+    bumped = dict(StatisticsVersion.objects.values_list("month", "version"))
+    assert set(bumped) == months | {date(1900, 1, 1)}
+    assert set(bumped.values()) == {1, 5}
+    # The triggers are on again: a request changed afterwards bumps its month as before.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = "
+            "'requests_app_illrequest'::regclass AND NOT tgisinternal AND tgenabled = 'D'"
+        )
+        assert cursor.fetchone()[0] == 0
+    first = IllRequest.objects.order_by("number").first()
+    IllRequest.objects.filter(pk=first.pk).update(status=Status.CANCELLED)
+    month = first.submitted_at.astimezone(UTC).date().replace(day=1)
+    assert StatisticsVersion.objects.get(month=month).version == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY is PostgreSQL's")
 def test_a_large_first_import_that_fails_leaves_nothing_and_the_indexes(tmp_path):
     generate(tmp_path, defects=False, accounts=20, requests=200)
     LegacyImport().accounts(str(tmp_path / "accounts.csv"), "utf-8-sig")
@@ -519,13 +559,13 @@ def test_a_large_first_import_that_fails_leaves_nothing_and_the_indexes(tmp_path
         ("\\.\n", "1 fields where the header has 17"),
     ],
 )
-def test_a_row_copy_refuses_is_rejected_as_row_by_row_rejects_it(tmp_path, tail, reason):
+def test_a_row_a_bare_copy_refuses_is_rejected_as_row_by_row_rejects_it(tmp_path, tail, reason):
     generate(tmp_path, defects=False, requests=20)
     path = tmp_path / "requests.csv"
     path.write_text(path.read_text(encoding="utf-8-sig") + tail, encoding="utf-8-sig")
     rejects = tmp_path / "rejects.csv"
     output = run_import(tmp_path, "--rejects", str(rejects))
-    assert "requests: written row by row" in output
+    assert "requests: written set-based (COPY)" in output
     assert "requests: created 20, updated 0, unchanged 0, rejected 1" in output
     assert reason in rejects.read_text(encoding="utf-8-sig")
 
