@@ -5,6 +5,8 @@ import secrets
 
 import pytest
 from auditlog.models import LogEntry
+from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.urls import reverse
@@ -16,6 +18,7 @@ from requests_app.delivery import delivery_purge
 from requests_app.models import Delivery, FeeLine, IllRequest
 from tests.factories import IllRequestFactory, PageFactory, ReaderFactory, UserFactory
 from tests.readers.test_staff_escalation import admin_form
+from tests.requests_app.conftest import worked_example
 from tests.requests_app.pdfs import pdf_upload
 from tests.requests_app.test_admin import change_form_data
 
@@ -257,3 +260,31 @@ def test_a_pdf_attached_by_the_office_and_its_removal_are_on_the_requests_histor
     ).content.decode()
     assert "Created: electronic delivery" in history and "全文.pdf" in history
     assert "File removed" in history
+
+
+def test_a_new_requests_entry_names_only_its_own_fields(client_a):
+    """A reverse relation is no field of the request: the entry of its creation used to record
+    `history` as "requests_app.StatusChange.None" and the like."""
+    response = client_a.post(reverse("request_submit"), worked_example())
+    assert response.status_code == 302
+    ill_request = IllRequest.objects.get(reader__user__username="reader-a")
+    (created,) = entries_for(IllRequest, ill_request.pk)
+    reverse_names = {"history", "fee_lines", "guest_payments", "delivery"}
+    assert "article_title" in created.changes_dict
+    assert not reverse_names & set(created.changes_dict)
+    assert not any(".None" in str(change) for change in created.changes_dict.values())
+
+
+@pytest.mark.parametrize(
+    "spec", settings.AUDITLOG_INCLUDE_TRACKING_MODELS, ids=lambda spec: spec["model"]
+)
+def test_every_tracked_model_leaves_its_reverse_relations_out(spec):
+    """A relation added to a tracked model later must be left out too, or its entries fill
+    with related managers' names (and a reverse one-to-one costs a query per save)."""
+    model = apps.get_model(spec["model"])
+    reverse_relations = {
+        field.name
+        for field in model._meta.get_fields()
+        if field.auto_created and not field.concrete and not field.many_to_many
+    }
+    assert reverse_relations <= set(spec.get("exclude_fields", ()))
