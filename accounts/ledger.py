@@ -105,8 +105,12 @@ def ledger_sum(reader) -> Decimal:
 
 def ledger_legacy_balance(legacy_account) -> Decimal:
     """What is left on an old account: its imported balance plus its own entries (0 once moved)."""
-    moved = LedgerEntry.objects.for_legacy_account(legacy_account).aggregate(total=Sum("amount"))
-    return (legacy_account.balance + (moved["total"] or ZERO)).quantize(CENT)
+    left = (
+        LegacyAccount.objects.with_balance_left()
+        .values_list("balance_left", flat=True)
+        .get(pk=legacy_account.pk)
+    )
+    return Decimal(left).quantize(CENT)
 
 
 def ledger_owing(reader) -> Decimal | None:
