@@ -264,3 +264,14 @@ def test_the_block_holds_in_the_service_too(reader_a):
     ledger_record(reader=reader_a, kind="opening_balance", amount="-1.00", actor=None)
     with translation.override("en"), pytest.raises(LedgerError, match="owe"):
         request_submit(reader=reader_a, data=worked_example(), token="t" * 20)
+
+
+def test_a_form_sent_again_after_the_reader_came_to_owe_returns_its_request(client_a, reader_a):
+    """The token is not looked up before the insert (issue 14): the block must not hide a
+    request that the same form already made."""
+    first = client_a.post(reverse("request_submit"), worked_example())
+    ledger_record(reader=reader_a, kind="opening_balance", amount="-8.00", actor=None)
+    again = client_a.post(reverse("request_submit"), worked_example())
+    assert again.status_code == 302
+    assert again["Location"] == first["Location"]
+    assert reader_a.ill_requests.count() == 1
