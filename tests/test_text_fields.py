@@ -479,3 +479,27 @@ def test_an_over_long_transition_note_is_refused_and_kept(client_staff, reader_a
     assert value in response.content.decode()
     ill_request.refresh_from_db()
     assert ill_request.status == "submitted"
+
+
+def test_cleaning_leaves_the_submitted_data_itself_and_its_repeated_keys_alone():
+    """The form cleans a copy of the submitted QueryDict (a shallow one since issue 14)."""
+    from django.http import QueryDict
+
+    from core.forms import CleanTextFormMixin
+
+    class Tags(CleanTextFormMixin, forms.Form):
+        title = forms.CharField()
+        tags = forms.MultipleChoiceField(choices=[("a", "a"), ("b", "b")])
+
+    submitted = QueryDict(mutable=True)
+    submitted["title"] = "Hidden\u200btitle"
+    submitted.setlist("tags", ["a", "b"])
+    submitted.setlist("extra", ["x\u200b", "y"])
+    form = Tags(submitted)
+    assert form.is_valid(), form.errors
+    assert form.cleaned_data == {"title": "Hiddentitle", "tags": ["a", "b"]}
+    assert form.data.getlist("extra") == ["x\u200b", "y"]
+    assert submitted["title"] == "Hidden\u200btitle"
+    assert submitted.getlist("tags") == ["a", "b"]
+    form.data.getlist("tags").append("c")
+    assert submitted.getlist("tags") == ["a", "b"]
