@@ -248,7 +248,9 @@ def readers_rows(plan):
         yield (
             f"{reader}\t{kind}\t{status}\t{name}\treader{reader}@bench.example\tstudent_card\t"
             f"S{reader:08d}\t1380000{reader % 10000:04d}\t\t\t{rng.choice(plan.journals)[:40]}\t"
-            f"\t{_ts(reader * 10)}\t{decided}\t\t{decided_by}\t{reader + 1}\tzh-hans\t\n"
+            f"\t{_ts(reader * 10)}\t{decided}\t\t{decided_by}\t{reader + 1}\tzh-hans\t"
+            # Each has answered the old-account question (or the board would send them to it).
+            f"\t{_ts(reader * 10 + 60)}\n"
         )
 
 
@@ -393,7 +395,7 @@ def load(url: str, readers: int, requests: int, *, out=print) -> None:
         "readers_reader",
         "id, reader_type, status, name, email, id_type, id_number, phone, address, postal_code,"
         " institution, campus_id, created_at, decided_at, rejection_reason, decided_by_id, "
-        "user_id, language, affiliation",
+        "user_id, language, affiliation, legacy_choice_at",
         readers_rows(plan),
     )
     copy("accounts_account", "id, balance, updated_at, reader_id", accounts_rows(plan))
