@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
@@ -225,3 +225,21 @@ def test_notices_without_a_topic_are_never_merged(reader_a):
     notice_send(reader=reader_a, title="Account confirmation notice", body="One")
     notice_send(reader=reader_a, title="Account confirmation notice", body="Two")
     assert Notice.objects.filter(reader=reader_a).count() == 2
+
+
+def test_the_boards_rows_show_local_dates_tags_links_and_the_titles_language(client_a, reader_a):
+    """The rows are written in Python since issue 14: what the template showed, row by row."""
+    published = datetime(2026, 3, 1, 17, 30, tzinfo=UTC)
+    office = NoticeFactory(title_en="", title_zh="闭馆通知", publish_at=published, pinned=True)
+    own = NoticeFactory(title_en="Your request <b>", publish_at=published, reader=reader_a)
+    content = client_a.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    # Shanghai time: 17:30 UTC is half past one the next morning.
+    assert '<tr class="is-pinned">' in content
+    assert '<time datetime="2026-03-02T01:30:00+08:00">2026-03-02</time>' in content
+    assert '<span class="tag tag--pinned">Pinned</span>' in content
+    assert f'<a href="/notices/{office.pk}/" lang="zh-Hans">闭馆通知</a>' in content
+    assert '<li class="is-unread">' in content
+    assert '<time datetime="2026-03-02T01:30:00+08:00">2026-03-02 01:30</time>' in content
+    assert '<span class="tag tag--unread">Unread</span>' in content
+    assert f'<a href="/notices/{own.pk}/" lang="en">Your request &lt;b&gt;</a>' in content
+    assert "Your request <b>" not in content
