@@ -21,8 +21,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.defaultfilters import date as date_filter
-from django.template.defaultfilters import floatformat, linebreaksbr
+from django.template.defaultfilters import linebreaksbr
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -247,11 +246,19 @@ class TotalFeePaginator(Paginator):
     (reader, submitted_at) index, and the totals are added to its rows, in the same one query.
     """
 
+    # What a row shows (`_request_rows`), of the request's fifty-odd columns: making twenty
+    # model instances of every column was a sixth of the list's time (issue 14).
+    COLUMNS = [
+        "number", "user_reference", "publication_title", "article_title", "submitted_at",
+        "service_type", "return_date", "status", "cancellation_requested",
+    ]  # fmt: skip
+
     def page(self, number):
         page = super().page(number)
         rows = page.object_list
         page.object_list = (
             IllRequest.objects.filter(pk__in=rows.values("pk"))
+            .only(*self.COLUMNS)
             .with_total_fee()
             .order_by(*rows.query.order_by)
         )
@@ -311,18 +318,21 @@ def _request_rows(page, list_url: str):
                 ill_request.publication_title,
                 format_html('<br><span class="meta">{}</span>', article) if article else "",
                 label_date,
-                date_filter(submitted, "c"),
-                date_filter(submitted, "Y-m-d"),
+                # What the date filter gives for "c" and "Y-m-d", without its format machinery
+                # (a fifth of the rows' time).
+                submitted.isoformat(),
+                f"{submitted:%Y-%m-%d}",
                 label_service,
                 service_labels.get(ill_request.service_type, ill_request.service_type),
                 label_return,
-                date_filter(ill_request.return_date, "Y-m-d") if ill_request.return_date else "",
+                f"{ill_request.return_date:%Y-%m-%d}" if ill_request.return_date else "",
                 label_status,
                 ill_request.status,
                 status_labels.get(ill_request.status, ill_request.status),
                 cancellation if ill_request.cancellation_requested else "",
                 label_fee,
-                floatformat(ill_request.total_fee, 2) if ill_request.total_fee else "",
+                # A sum of amounts of two places: what floatformat:2 shows.
+                f"{ill_request.total_fee:.2f}" if ill_request.total_fee else "",
                 format_html(
                     '<a class="nowrap" href="{}cancel/">{}'
                     '<span class="visually-hidden"> {}</span></a>',
