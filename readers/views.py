@@ -62,7 +62,6 @@ def _notice_rows(notices):
     prefix = _notice_url_prefix()
     rows = []
     for notice in notices:
-        published = template_localtime(notice.publish_at)
         unread = notice.is_unread
         classes = " ".join(
             name for name, on in (("is-pinned", notice.pinned), ("is-unread", unread)) if on
@@ -70,20 +69,16 @@ def _notice_rows(notices):
         rows.append(
             format_html(
                 '\n    <tr class="{}">\n'
-                '      <td><time datetime="{}">{}</time></td>\n'
+                "      <td>{}</td>\n"
                 "      <td>\n        {}{}{}\n"
-                '        <a href="{}{}/" lang="{}">{}</a>\n'
+                "        {}\n"
                 "      </td>\n    </tr>",
                 classes,
-                published.isoformat(),
-                f"{published:%Y-%m-%d}",
+                _time(notice, "%Y-%m-%d"),
                 _tag("pinned", pinned_words) if notice.pinned else "",
                 _tag("personal", personal_words) if notice.is_personal else "",
                 _tag("unread", unread_words) if unread else "",
-                prefix,
-                notice.pk,
-                notice.title_lang,
-                notice.title,
+                _link(notice, prefix),
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - every part went through format_html
@@ -95,25 +90,31 @@ def _personal_rows(notices):
     prefix = _notice_url_prefix()
     rows = []
     for notice in notices:
-        published = template_localtime(notice.publish_at)
         unread = notice.is_unread
         rows.append(
             format_html(
-                '\n    <li class="{}">\n'
-                '      <time datetime="{}">{}</time>\n'
-                "      {}\n"
-                '      <a href="{}{}/" lang="{}">{}</a>\n    </li>',
+                '\n    <li class="{}">\n      {}\n      {}\n      {}\n    </li>',
                 "is-unread" if unread else "",
-                published.isoformat(),
-                f"{published:%Y-%m-%d %H:%M}",
+                _time(notice, "%Y-%m-%d %H:%M"),
                 _tag("unread", unread_words) if unread else "",
-                prefix,
-                notice.pk,
-                notice.title_lang,
-                notice.title,
+                _link(notice, prefix),
             )
         )
     return mark_safe("".join(rows))  # noqa: S308 - every part went through format_html
+
+
+def _time(notice, shown: str) -> str:
+    """Its publishing time in local time (what the date filter gives for "c" and `shown`)."""
+    published = template_localtime(notice.publish_at)
+    return format_html(
+        '<time datetime="{}">{}</time>', published.isoformat(), f"{published:{shown}}"
+    )
+
+
+def _link(notice, prefix: str) -> str:
+    return format_html(
+        '<a href="{}{}/" lang="{}">{}</a>', prefix, notice.pk, notice.title_lang, notice.title
+    )
 
 
 def _tag(kind: str, words) -> str:
