@@ -9,10 +9,17 @@ re-creates the database of DATABASE_URL (it must be a scratch database: everythi
 lost), migrates it, then times for each file: the import (a subprocess of its own, whose peak
 resident memory is measured) and a bare `COPY … FROM STDIN (FORMAT csv)` of the same file into
 an unlogged table of text columns. Prints both rates side by side.
+
+For the requests, a second baseline: the rows the import wrote (requests, their fee lines and
+history entries), copied out, then `COPY`ed back into empty copies of the same three tables
+and given the same indexes (built after the load, as a bulk load is done fastest): what
+PostgreSQL alone needs to store those rows as the gateway keeps them, without reading the
+export, cleaning it or checking anything. The import cannot be faster than this.
 """
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -77,6 +84,45 @@ def bare_copy(url, path):
     return elapsed
 
 
+# What the requests' import writes (requests_app/legacy_copy.py), in the order it writes them.
+REQUEST_TABLES = ["requests_app_illrequest", "requests_app_feeline", "requests_app_statuschange"]
+_INDEX_NAME = re.compile(r"^CREATE (UNIQUE )?INDEX (\S+) ON (\S+) ")
+
+
+def indexed_copy(url, directory):
+    """Seconds to COPY the imported rows of REQUEST_TABLES into empty copies of those tables and
+    build the same indexes (those behind constraints too); indexes built one after another,
+    with the import's maintenance_work_mem."""
+    connection = connect(url)
+    elapsed = 0.0
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SET maintenance_work_mem = '1GB'")
+        for table in REQUEST_TABLES:
+            dump = Path(directory) / f"{table}.bin"
+            with open(dump, "wb") as handle:
+                cursor.copy_expert(f"COPY {table} TO STDOUT (FORMAT binary)", handle)
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = %s::regclass",
+                [table],
+            )
+            definitions = [row[0] for row in cursor.fetchall()]
+            copy = f"bench_{table}"
+            cursor.execute(f"DROP TABLE IF EXISTS {copy}")
+            cursor.execute(f"CREATE TABLE {copy} (LIKE {table} INCLUDING DEFAULTS)")
+            started = time.perf_counter()
+            with open(dump, "rb") as handle:
+                cursor.copy_expert(f"COPY {copy} FROM STDIN (FORMAT binary)", handle)
+            for definition in definitions:
+                cursor.execute(
+                    _INDEX_NAME.sub(rf"CREATE \1INDEX \2_bench ON public.{copy} ", definition)
+                )
+            elapsed += time.perf_counter() - started
+            cursor.execute(f"DROP TABLE {copy}")
+            dump.unlink()
+    connection.close()
+    return elapsed
+
+
 def run_import(env, option, path):
     """Seconds, peak resident memory (KiB) of this import's own process, its summary line."""
     command = [sys.executable, "manage.py", "import_legacy", option, str(path)]
@@ -137,6 +183,12 @@ def main():
                 f"{copy_rate:>12.0f} {rate / copy_rate:>6.3f} {peak_kib / 1024:>8.0f}"
             )
             print(f"           {summary}")
+            if name == "requests":
+                floor = indexed_copy(url, out)
+                print(
+                    f"{'':10} {'':>8} {'':>9} {'':>9} {floor:>8.2f} {count / floor:>12.0f} "
+                    f"{rate / (count / floor):>6.3f}   the rows written, COPY + their indexes"
+                )
 
 
 if __name__ == "__main__":
