@@ -108,3 +108,39 @@ def test_the_benchmark_builds_its_data_measures_every_page_and_reuses_the_data(b
     # reader's list count read the heap instead of its index).
     assert "vacuum analyze:" in out.split("Reusing the data set", 1)[1]
     assert [r["name"] for r in report["results"]] == ["reader: home"]
+
+
+def test_the_import_benchmark_prints_the_import_beside_both_baselines(bench_url):
+    """`make bench-import` at a tiny scale: each file's import against a bare COPY of the file,
+    and the requests' import against the floor (the rows it wrote, COPY + their indexes)."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "import_legacy.py"), "--accounts", "30",
+         "--requests", "300"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "DATABASE_URL": bench_url,
+             "LEGACY_PASSWORD_ITERATIONS": "1000"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = result.stdout.splitlines()
+    accounts = next(line for line in lines if line.startswith("accounts "))
+    requests = next(line for line in lines if line.startswith("requests "))
+    floor = next(line for line in lines if line.endswith("the rows written, COPY + their indexes"))
+    assert accounts.split()[1] == "30" and requests.split()[1] == "300"
+    # file, rows, import s, rows/s, COPY s, COPY rows/s, ratio, peak MB (at this scale the
+    # import's start-up dwarfs the COPY: its seconds and the ratio may print as 0.00)
+    for line in (accounts, requests):
+        seconds, rate, _copy_s, copy_rate, _ratio, peak = (float(f) for f in line.split()[2:])
+        assert seconds > 0 and rate > 0 and copy_rate > 0 and peak > 0, line
+    # COPY + indexes s, its rows/s, the import's ratio to it
+    fields = [float(field) for field in floor.split()[:3]]
+    assert fields[0] > 0 and fields[1] > 0 and fields[2] >= 0, floor
+    # The floor's copies of the request tables are dropped after it is measured.
+    with psycopg2.connect(bench_url) as measured, measured.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'bench_%'")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("SELECT count(*) FROM requests_app_illrequest")
+        assert cursor.fetchone()[0] > 0
+    measured.close()
