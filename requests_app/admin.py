@@ -13,7 +13,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import BLANK_CHOICE_DASH, Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, redirect
@@ -55,6 +55,7 @@ from .models import (
 )
 from .services import REQUEST_FIELDS, request_refuse_cancellation
 from .statuses import OPEN_STATUSES
+from .validators import normalize_doi
 
 
 class FeeLineInline(admin.TabularInline):
@@ -435,7 +436,13 @@ _PMID_IN_REMARKS = re.compile(r"\bPMID: ?([0-9]{1,9})\b")
 _NUMBER = re.compile(r"[0-9]{1,10}")
 _ISSN = re.compile(r"([0-9]{4})-?([0-9]{3}[0-9X])")
 _ISBN = re.compile(r"(?:[0-9]{9}[0-9X]|[0-9]{13})")
-_DOI = re.compile(r"10\.[0-9]{4,9}/\S+")
+
+
+def _as_doi(term: str) -> str:
+    try:
+        return normalize_doi(term)
+    except ValidationError:
+        return ""
 
 
 def search_requests(queryset, search_term: str):
@@ -454,8 +461,9 @@ def search_requests(queryset, search_term: str):
         return queryset.filter(issn=f"{match[1]}-{match[2]}")
     if _ISBN.fullmatch(compact):
         return queryset.filter(isbn=compact)
-    if _DOI.fullmatch(term):
-        return queryset.filter(doi=term)
+    if doi := _as_doi(term):
+        # In any case, and pasted as a doi.org link or with a "doi:" label.
+        return queryset.filter(doi__iexact=doi)
     readers = list(reader_ids_matching(term)[:READERS_SEARCHED])
     # An old system's request not linked to a reader yet is found by its old username (on
     # the accounts' case-insensitive unique index).

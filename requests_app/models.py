@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import DecimalField, F, OuterRef, Q, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
@@ -520,10 +520,11 @@ class IllRequest(models.Model):
                 name="illrequest_cancel_submitted",
                 condition=Q(cancellation_requested=True),
             ),
-            # The admin's search by an exact ISSN, ISBN or DOI (admin.IllRequestAdmin).
+            # The admin's search by an exact ISSN, ISBN or DOI (admin.IllRequestAdmin); a DOI
+            # in any case, as PostgreSQL's iexact compares it: UPPER(doi) = UPPER(%s).
             models.Index(fields=["isbn"], name="illrequest_isbn"),
             models.Index(fields=["issn"], name="illrequest_issn"),
-            models.Index(fields=["doi"], name="illrequest_doi"),
+            models.Index(Upper("doi"), name="illrequest_doi"),
             # The admin dashboard's counts read open requests only (requests_app/dashboard.py):
             # partial indexes stay as small as the open queues whatever the closed ones weigh.
             models.Index(

@@ -136,6 +136,18 @@ class TestTheRequestSearch:
         assert found(client_staff, "10.1000/abc.1") == {article}
         assert found(client_staff, "978-7-111-11111-0") == {book}
 
+    def test_a_doi_in_any_case_or_as_a_link(self, client_staff):
+        # DOIs are case-insensitive (DOI Handbook 2.4): staff paste what the reader's citation
+        # or the publisher's page shows, which is not always how the reader typed it.
+        article = IllRequestFactory(doi="10.1002/anie.201915678")
+        IllRequestFactory(doi="10.1002/anie.201915679")
+        for term in [
+            "10.1002/ANIE.201915678",
+            "https://doi.org/10.1002/Anie.201915678",
+            "doi:10.1002/anie.201915678",
+        ]:
+            assert found(client_staff, term) == {article}, term
+
     def test_text_finds_titles_and_readers(self, client_staff):
         by_title = IllRequestFactory(article_title="Quantum gravity for librarians")
         reader = ReaderFactory(name="王小明", user__username="wxm2024")

@@ -11,7 +11,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from requests_app.models import Status
+from requests_app.admin import search_requests
+from requests_app.models import IllRequest, Status
 from requests_app.statistics import request_statistics
 from tests.factories import IllRequestFactory, ReaderFactory
 
@@ -86,7 +87,9 @@ def test_no_index_is_the_beginning_of_another():
 def test_the_exact_searches_and_the_statistics_still_have_their_index():
     by_name = {index["name"]: index for index in indexes()}
     assert by_name["illrequest_issn"]["keys"] == ["issn"]
-    assert by_name["illrequest_doi"]["keys"] == ["doi"]
+    # The admin's DOI search and the reader's duplicate warning compare DOIs case-insensitively
+    # (UPPER(doi) = UPPER(%s), Django's iexact on PostgreSQL).
+    assert by_name["illrequest_doi"]["keys"] == ["upper(doi::text)"]
     assert by_name["illrequest_isbn"]["keys"] == ["isbn"]
     submitted = by_name["illrequest_submitted"]
     assert submitted["keys"] == ["submitted_at", "number"]
@@ -97,6 +100,18 @@ def test_the_exact_searches_and_the_statistics_still_have_their_index():
         "reader_id",
         "supplied_at",
     }
+
+
+def test_the_doi_search_reads_its_index():
+    IllRequestFactory(doi="10.1002/anie.201915678")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        sql, params = search_requests(
+            IllRequest.objects.all(), "10.1002/ANIE.201915678"
+        ).query.sql_with_params()
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "illrequest_doi" in plan, plan
 
 
 def test_the_statistics_read_the_requests_on_the_date_index_alone():
