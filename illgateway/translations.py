@@ -11,6 +11,10 @@ PACKAGE_MESSAGES = [
     # django-tasks' database backend: its model's names, shown on the admin index.
     gettext_noop("Task Result"),
     gettext_noop("Task Results"),
+    # Django admin's app list: column headings read out by screen readers on every admin page.
+    gettext_noop("Model name"),
+    gettext_noop("Add link"),
+    gettext_noop("Change or view list link"),
     ngettext_lazy(
         "This password is too short. It must contain at least %d character.",
         "This password is too short. It must contain at least %d characters.",

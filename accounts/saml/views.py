@@ -255,8 +255,8 @@ class SLSView(allauth_views.SAMLViewMixin, View):
             info = request.session.get(LOGGED_OUT_KEY) or {}
             if "SAMLResponse" not in request.GET or not info.get("provider_id"):
                 return HttpResponse(
-                    "No logout is waiting for an answer in this browser.",
-                    content_type="text/plain",
+                    gettext("No logout is waiting for an answer in this browser."),
+                    content_type="text/plain; charset=utf-8",
                     status=HTTPStatus.BAD_REQUEST,
                 )
             provider = get_social_adapter().get_provider(request, info["provider_id"])
@@ -298,9 +298,10 @@ class SLSView(allauth_views.SAMLViewMixin, View):
             logger.warning(
                 "SSO logout request of identity provider %r refused: %s", provider.sub_id, reason
             )
+            # The reason is for the log: the reader can do nothing with a SAML error.
             return HttpResponse(
-                f"Logout request refused: {reason}",
-                content_type="text/plain",
+                gettext("The identity provider's logout request was refused."),
+                content_type="text/plain; charset=utf-8",
                 status=HTTPStatus.BAD_REQUEST,
             )
         return HttpResponseRedirect(redirect_to) if redirect_to else redirect("sso_logged_out")

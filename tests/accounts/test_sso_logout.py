@@ -179,3 +179,24 @@ def test_the_logged_out_page_query_count(client, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         response = client.get("/accounts/logged-out/")
     assert response.status_code == 200
+
+
+def test_a_broken_logout_request_is_refused_in_the_readers_language(client, settings):
+    # The IdP's own LogoutRequest that cannot be read: the browser shows a line in the reader's
+    # language, never the SAML library's error (that goes to the log).
+    saml_register(client, settings, idp_slo_url=SLO_IDP.slo_url)
+    for language, expected in [
+        ("zh-hans", "身份提供方的退出请求被拒绝。"),
+        ("en", "The identity provider's logout request was refused."),
+    ]:
+        response = client.get(
+            "/accounts/saml/carsi/sls/?SAMLRequest=x", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 400
+        assert response.content.decode() == expected
+    assert "_auth_user_id" in client.session
+    federation = client.get(
+        "/accounts/saml/federation/sls/?SAMLRequest=x", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    )
+    assert federation.status_code == 400
+    assert federation.content.decode() == "此浏览器中没有等待应答的退出。"
