@@ -58,6 +58,13 @@ def test_confirm_button_on_the_reader_page(client_staff, pending_reader):
     url = reverse("admin:readers_reader_confirm", args=[pending_reader.pk])
     page = client_staff.get(reverse("admin:readers_reader_change", args=[pending_reader.pk]))
     assert url in page.content.decode()
+    # In Chinese the button says what it confirms (the reader's 确定 is the wizard's and the
+    # cancel page's answer to a question).
+    change = reverse("admin:readers_reader_change", args=[pending_reader.pk])
+    chinese = client_staff.get(change, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert ">确认注册</button>" in chinese
+    english = client_staff.get(change, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Confirm</button>" in english
     assert client_staff.get(url).status_code == 405
     client_staff.post(url)
     pending_reader.refresh_from_db()
