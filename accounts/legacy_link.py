@@ -14,6 +14,7 @@ Every function locks the old account's row, so two tabs (or a reader and staff) 
 once link it once.
 """
 
+from allauth.socialaccount.internal.flows.signup import get_pending_signup
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -252,22 +253,37 @@ def legacy_register_reader(
 PROOF_SESSION_KEY = "legacy_link_proof"
 
 
+def _proof_owner(request) -> str:
+    """Who is proving: the signed-in user, the campus login waiting for its registration, or
+    an anonymous visitor of the login form. A proof serves only its owner: a browser left at
+    账户信息确认 must not link the old account to whoever logs in next in it."""
+    user = request.user
+    if user.is_authenticated:
+        return f"user:{user.pk}"
+    pending = get_pending_signup(request)
+    if pending is not None:
+        return f"sso:{pending.account.provider}:{pending.account.uid}"
+    return "anonymous"
+
+
 def legacy_remember_proof(request, legacy_account: LegacyAccount, *, via: str) -> None:
     """The old password was proven in this session (`via`: "wizard" or "login")."""
     request.session[PROOF_SESSION_KEY] = {
         "pk": legacy_account.pk,
         "at": timezone.now().timestamp(),
         "via": via,
+        "owner": _proof_owner(request),
     }
 
 
 def legacy_proven(request) -> tuple[LegacyAccount | None, str]:
-    """The old account whose password this session proved lately, and how; else (None, "")."""
+    """The old account whose password this session's present visitor proved lately, and how;
+    else (None, "")."""
     proof = request.session.get(PROOF_SESSION_KEY)
     if not isinstance(proof, dict):
         return None, ""
     age = timezone.now().timestamp() - float(proof.get("at") or 0)
-    if age > settings.LEGACY_LINK_PROOF_SECONDS:
+    if age > settings.LEGACY_LINK_PROOF_SECONDS or proof.get("owner") != _proof_owner(request):
         legacy_forget_proof(request)
         return None, ""
     account = LegacyAccount.objects.filter(pk=proof.get("pk")).first()

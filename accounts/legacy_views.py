@@ -16,6 +16,8 @@ Everyone else is sent to the login page, and a signed-in person without a reader
 is told that the wizard is for readers.
 """
 
+import uuid
+
 from allauth.account.adapter import get_adapter as get_account_adapter
 from allauth.socialaccount.adapter import get_adapter as get_social_adapter
 from allauth.socialaccount.internal.flows.signup import (
@@ -227,15 +229,25 @@ def _first_campus_login(request, account):
     return _welcome(request, reader, missing, response)
 
 
+def _free_username(adapter, account) -> str:
+    """The old username where the gateway takes it; else "old-<old user ID>", then that with a
+    number: anyone may have registered the first two before the owner came."""
+    fallback = f"old-{account.user_id}"
+    candidates = [account.username, fallback, *(f"{fallback}-{n}" for n in range(2, 100))]
+    for candidate in candidates:
+        try:
+            return adapter.clean_username(candidate)
+        except ValidationError:
+            continue
+    return adapter.clean_username(f"{fallback}-{uuid.uuid4().hex[:8]}")
+
+
 def _first_old_login(request, account):
     """Seed 2.1: the old username becomes the gateway login where it is free."""
     account = LegacyAccount.objects.get(pk=account.pk)
     User = get_user_model()
     adapter = get_account_adapter(request)
-    try:
-        username = adapter.clean_username(account.username)
-    except ValidationError:
-        username = adapter.clean_username(f"old-{account.user_id}")
+    username = _free_username(adapter, account)
     reader_type = (
         account.reader_type
         if account.reader_type in (ReaderType.OFF_CAMPUS, ReaderType.INDIVIDUAL)

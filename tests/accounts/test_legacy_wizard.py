@@ -22,7 +22,7 @@ from accounts.models import EntryKind, LedgerEntry
 from readers.models import Notice, Reader, ReaderStatus, ReaderType
 from requests_app.models import IllRequest
 from tests.accounts.sso_helpers import CARSI_SUB, oidc_login
-from tests.factories import ReaderFactory
+from tests.factories import PASSWORD, ReaderFactory
 from tests.requests_app.test_legacy_import import generate, run_import
 
 pytestmark = pytest.mark.django_db
@@ -249,6 +249,36 @@ def test_another_readers_proof_does_not_travel(client_a, client_b, reader_b):
     assert LegacyAccount.objects.get(pk=account.pk).reader is None
 
 
+def test_a_proof_at_the_login_form_does_not_pass_to_whoever_logs_in_next(client, reader_b):
+    # A shared library terminal: A proves an old password at the login form and walks away at
+    # 账户信息确认; B logs in with a gateway account in the same browser.
+    account = old_account()
+    client.post("/accounts/login/", {"login": "old-alice", "password": "old-secret"})
+    response = client.post("/accounts/login/", {"login": "reader-b", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(reader_b.user.pk)
+    page = client.get("/link/confirm/", **EN)
+    assert account.id_number not in page.content.decode()
+    assert page["Location"] == "/link/old-account/"
+    client.post("/link/confirm/", {"confirm": ""})
+    account.refresh_from_db()
+    assert account.reader is None
+    assert not LedgerEntry.objects.filter(reader=reader_b).exists()
+
+
+def test_a_campus_proof_does_not_pass_to_a_reader_who_logs_in_next(
+    client, oidc_configured, reader_b
+):
+    account = old_account(reader_type=ReaderType.CAMPUS)
+    oidc_login(client, CARSI_SUB)
+    link_as_reader(client, "old-alice", "old-secret")
+    client.post("/accounts/login/", {"login": "reader-b", "password": PASSWORD})
+    assert client.session["_auth_user_id"] == str(reader_b.user.pk)
+    assert client.get("/link/confirm/")["Location"] == "/link/old-account/"
+    client.post("/link/confirm/", {"confirm": ""})
+    account.refresh_from_db()
+    assert account.reader is None
+
+
 def test_the_old_accounts_page_shows_only_the_readers_own(client_a, client_b, reader_a):
     old_account()
     link_as_reader(client_a, "old-alice", "old-secret")
@@ -413,6 +443,21 @@ def test_a_taken_username_gets_another_and_the_reader_is_told(client):
     response = client.post("/link/confirm/", {"confirm": ""}, follow=True, **EN)
     assert "old-9001" in response.content.decode()
     assert get_user_model().objects.filter(username="old-9001").exists()
+
+
+def test_when_both_the_old_username_and_its_fallback_are_taken_another_is_found(client):
+    # Anyone may register "old-alice" and "old-9001" before the owner comes: the owner still
+    # gets an account, and is told its username.
+    ReaderFactory(user__username="old-alice")
+    ReaderFactory(user__username="old-9001")
+    account = old_account()
+    client.post("/accounts/login/", {"login": "old-alice", "password": "old-secret"})
+    response = client.post("/link/confirm/", {"confirm": ""}, follow=True, **EN)
+    assert response.status_code == 200
+    user = Reader.objects.get(legacy_accounts=account).user
+    assert user.username not in ("old-alice", "old-9001")
+    assert user.username.startswith("old-9001")
+    assert f"“{user.username}”" in response.content.decode()
 
 
 def test_an_old_login_back_creates_nothing(client):
