@@ -37,10 +37,11 @@ class RobustChangeList(ChangeList):
 
     def get_results(self, request):
         # A lookup in the address (`?at__year=2147483648`) whose value the database cannot
-        # hold fails only when the count runs: bad input too, not a 500.
+        # hold fails only when the count runs, and a year no date has (`?at__year=99999`) when
+        # the query is built: bad input too, not a 500.
         try:
             return super().get_results(request)
-        except (OverflowError, DataError) as exc:
+        except (OverflowError, ValueError, DataError) as exc:
             raise IncorrectLookupParameters(exc) from exc
 
 

@@ -1,4 +1,5 @@
-"""The admin site's own parts that belong to no one app: the audit log's list.
+"""The admin site's own parts that belong to no one app: the audit log's list, and the robust
+change list for the lists of the packages we use (Django's users, allauth's, django-tasks').
 
 django-auditlog registers an admin of its own; it is replaced here by one that shares the
 gateway's admin behaviour (a change list that never answers 500 to a filter value, see
@@ -17,7 +18,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from core.adminbase import GatewayAdminMixin, recent_date_filter
+from core.adminbase import GatewayAdminMixin, RobustChangeList, recent_date_filter
 from requests_app.dashboard import dashboard
 
 
@@ -93,3 +94,16 @@ def dashboard_index(request, extra_context=None):
 
 admin.site.index = dashboard_index
 admin.site.index_template = "admin/dashboard_index.html"
+
+
+def _robust_change_list(request, **kwargs):
+    return RobustChangeList
+
+
+# The packages' own admins (superusers only: the ILL office has no permission on them) answer a
+# filter value no date can have (`?last_login__year=99999`) with the "?e=1" notice as the
+# gateway's do, not with a 500. This app is the last in INSTALLED_APPS: every admin is
+# registered by now.
+for _model_admin in admin.site._registry.values():
+    if not isinstance(_model_admin, GatewayAdminMixin):
+        _model_admin.get_changelist = _robust_change_list

@@ -77,3 +77,27 @@ def test_no_admin_list_answers_500_to_any_filter_or_search_value(client_staff, s
     assert not failures
     # Every list was really asked (the readers' filters, the requests' date hierarchy...).
     assert tried > 500
+
+
+def test_no_admin_list_answers_500_to_a_year_no_date_can_have(client_staff, staff, reader_a):
+    # Any date field's `__year` lookup is allowed in the address (`?submitted_at__year=99999`),
+    # listed as a filter or not; Python's dates stop at year 9999 and start at year 1.
+    IllRequestFactory(reader=reader_a)
+    client_staff.raise_request_exception = False
+    failures = []
+    tried = 0
+    for model, model_admin in admin.site._registry.items():
+        url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
+        dates = [
+            field.name
+            for field in model._meta.concrete_fields
+            if field.get_internal_type() in ("DateField", "DateTimeField")
+        ]
+        for name in dates:
+            for value in ("99999", "10000", "0", "-5"):
+                response = client_staff.get(url, {f"{name}__year": value})
+                if response.status_code >= 500:
+                    failures.append((url, name, value))
+                tried += 1
+    assert not failures
+    assert tried > 40

@@ -192,6 +192,22 @@ def test_a_reversed_or_malformed_range_is_said_beside_the_field(client_a, old_da
     assert "Select a valid choice." in content
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"date_to": "9999-12-31"},
+        {"date_from": "0001-01-01"},
+        {"date_from": "0001-01-01", "date_to": "9999-12-31"},
+    ],
+)
+def test_a_date_no_database_can_take_is_said_beside_the_field(client_a, old_data, params):
+    content = page(client_a, **params)
+    assert "Give a date between 1900 and 2999." in content
+    for name in params:
+        assert f'id="id_{name}_error"' in content
+    assert "<table" not in content
+
+
 def test_pages_keep_the_filter_and_go_newest_first(client_a, reader_a):
     account = old_account(1001, reader_a)
     per_page = settings.REQUESTS_PER_PAGE
