@@ -109,9 +109,13 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         "request_number",
         "request_title",
         "actor",
-        "note",
+        "note_text",
     ]
     readonly_fields = fields
+
+    @admin.display(description=_("note"))
+    def note_text(self, obj):
+        return obj.note_text
 
     @admin.display(description=_("other half of the transfer"))
     def transfer_other_half(self, obj):

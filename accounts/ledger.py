@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from core.mail import send_to_reader
 
@@ -171,6 +172,7 @@ def ledger_record(
     actor,
     method: str = "",
     note: str = "",
+    note_params: dict | None = None,
     request_number: int | None = None,
     request_title: str = "",
     token: str | None = None,
@@ -237,6 +239,7 @@ def ledger_record(
             actor=actor,
             method=method,
             note=note.strip(),
+            note_params=note_params,
             request_number=request_number,
             request_title=request_title[:255],
             submission_token=token or None,
@@ -305,7 +308,8 @@ def ledger_move_legacy_balance(*, legacy_account, actor) -> LedgerEntry:
             amount=-remaining,
             balance_after=ZERO,
             actor=actor,
-            note=_("Moved to the account of %(reader)s") % {"reader": reader},
+            note=gettext_noop("Moved to the account of %(reader)s"),
+            note_params={"reader": str(reader)},
         )
         return _write(
             account,
@@ -313,7 +317,8 @@ def ledger_move_legacy_balance(*, legacy_account, actor) -> LedgerEntry:
             amount=remaining,
             actor=actor,
             counterpart=first_half,
-            note=_("Balance of attached old account “%(username)s”") % {"username": old.username},
+            note=gettext_noop("Balance of attached old account “%(username)s”"),
+            note_params={"username": old.username},
         )
 
 

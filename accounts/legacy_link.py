@@ -130,7 +130,8 @@ def legacy_link(*, legacy_account: LegacyAccount, reader, actor) -> LegacyAccoun
             kind=EntryKind.OPENING_BALANCE,
             amount=account.balance,
             actor=actor,
-            note=_("Balance of old account “%(username)s”") % {"username": account.username},
+            note=gettext_noop("Balance of old account “%(username)s”"),
+            note_params={"username": account.username},
         )
     if account.balance < 0:
         notice_send(

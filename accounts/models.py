@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 MONEY = {"max_digits": 10, "decimal_places": 2}
@@ -135,6 +136,10 @@ class LedgerEntry(models.Model):
         verbose_name=_("by"),
     )
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # A note the gateway writes (an old account's balance, a transfer) is kept as its English
+    # message with these values, and read in the language of whoever reads it (`note_text`);
+    # a note staff type is kept as typed, with none.
+    note_params = models.JSONField(null=True, blank=True, editable=False)
     # One per entry form shown: a double click or a resent form records the money once.
     submission_token = models.CharField(
         max_length=64, null=True, blank=True, unique=True, editable=False
@@ -212,6 +217,16 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(APPEND_ONLY_MESSAGE)
+
+    @property
+    def note_text(self) -> str:
+        """The note in the active language (see `note_params`)."""
+        if self.note_params is None:
+            return self.note
+        try:
+            return gettext(self.note) % self.note_params
+        except (KeyError, TypeError, ValueError):  # a message changed since: its English
+            return self.note
 
     @property
     def holder(self):

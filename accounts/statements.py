@@ -61,7 +61,7 @@ def write_reader_statement(writer, entries) -> None:
                 entry.get_method_display() if entry.method else "",
                 entry.request_number or "",
                 text_cell(entry.request_title),
-                text_cell(entry.note),
+                text_cell(entry.note_text),
             ]
         )
 
@@ -115,7 +115,7 @@ def write_finance_export(writer, entries) -> None:
                 entry.request_number or "",
                 text_cell(entry.request_title),
                 text_cell(entry.actor.get_username() if entry.actor else ""),
-                text_cell(entry.note),
+                text_cell(entry.note_text),
             ]
         )
         for totals, key in ((per_day, (local.date(), entry.kind)), (per_kind, entry.kind)):

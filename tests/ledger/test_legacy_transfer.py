@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.ledger import (
     ledger_balance,
@@ -192,3 +192,36 @@ def test_staff_entries_on_the_reader_still_follow_the_transfer(reader_a, staff, 
     entry = ledger_record(reader=reader_a, kind="adjustment", amount="-1.00", actor=staff, note="x")
     assert entry.balance_after == Decimal("29.00")
     assert ledger_check() == []
+
+
+def test_the_old_systems_notes_read_in_the_language_of_whoever_reads_them(
+    client_a, reader_a, admin_client, staff, attached
+):
+    # Linked and moved while the staff member's (or the reader's) language was Chinese: the
+    # entries' notes are still the reader's language on the statement, and the finance
+    # office's in its export.
+    with translation.override("zh-hans"):
+        legacy_move_balance(legacy_account=attached, actor=staff)
+    statement = client_a.get(reverse("account_statement"), HTTP_ACCEPT_LANGUAGE="en")
+    text = statement.content.decode()
+    assert "Balance of old account “old-x”" in text
+    assert "Balance of attached old account “old-y”" in text
+    assert "旧帐户" not in text
+    chinese = client_a.get(reverse("account_statement"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "旧帐户“old-x”的余额" in chinese.content.decode()
+    csv_text = client_a.get(
+        reverse("account_statement_csv"), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode("utf-8")
+    assert "Balance of attached old account “old-y”" in csv_text
+    today = timezone.localdate().isoformat()
+    export = admin_client.get(
+        reverse("admin:accounts_ledgerentry_export"),
+        {"start": today, "end": today},
+        HTTP_ACCEPT_LANGUAGE="en",
+    ).content.decode("utf-8")
+    assert "Moved to the account of" in export and "已转入" not in export
+    entry = LedgerEntry.objects.get(reader=reader_a, kind=EntryKind.OPENING_BALANCE)
+    page = admin_client.get(
+        reverse("admin:accounts_ledgerentry_change", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "Balance of old account “old-x”" in page
