@@ -46,8 +46,10 @@ class AccountAdapter(DefaultAccountAdapter):
         # allauth keys it by the site's domain, which without django.contrib.sites is the Host
         # header, port included: whoever reached the application server directly could vary it
         # (host:1, host:2, …) for five fresh tries each time. One gateway, one key per login.
+        # Case folded as the database compares logins (UPPER on both sides: "ı" and "ſ" are
+        # "I" and "S"), so no spelling of one login counts apart.
         login = credentials.get("username") or credentials.get("email") or ""
-        key = f"login:{login.lower()}"
+        key = f"login:{login.upper().lower()}"
         if is_public_username(login):
             return f"{key}:{client_address(request)}"
         return key

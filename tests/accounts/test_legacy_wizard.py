@@ -254,7 +254,7 @@ def test_a_proof_at_the_login_form_does_not_pass_to_whoever_logs_in_next(client,
     # 账户信息确认; B logs in with a gateway account in the same browser.
     account = old_account()
     client.post("/accounts/login/", {"login": "old-alice", "password": "old-secret"})
-    response = client.post("/accounts/login/", {"login": "reader-b", "password": PASSWORD})
+    client.post("/accounts/login/", {"login": "reader-b", "password": PASSWORD})
     assert client.session["_auth_user_id"] == str(reader_b.user.pk)
     page = client.get("/link/confirm/", **EN)
     assert account.id_number not in page.content.decode()

@@ -194,3 +194,22 @@ def test_the_per_account_lock_does_not_depend_on_the_host_header(client):
         REMOTE_ADDR="10.0.0.99",
     )
     assert not logged_in(client)
+
+
+def test_the_per_account_lock_folds_case_as_the_database_compares_logins(client):
+    # Usernames are compared case-insensitively by the database (UPPER(username) = UPPER(%s)
+    # on PostgreSQL), where "ı" (dotless i) and "ſ" (long s) are the same as "I" and "S": they
+    # must count on the same lock, or each spelling gets five fresh tries for one account.
+    reader = ReaderFactory(user__username="old-lis")
+    for n, spelling in enumerate(["old-lis", "OLD-LIS", "old-lıs", "old-liſ", "OLD-LıS"]):
+        client.post(
+            "/accounts/login/",
+            {"login": spelling, "password": "guess"},
+            REMOTE_ADDR=f"10.0.1.{n}",
+        )
+    client.post(
+        "/accounts/login/",
+        {"login": reader.user.username, "password": PASSWORD},
+        REMOTE_ADDR="10.0.1.99",
+    )
+    assert not logged_in(client)
