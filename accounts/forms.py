@@ -17,6 +17,7 @@ from readers.models import ReaderType
 from readers.services import reader_register
 
 from . import sso
+from .legacy_link import legacy_find
 
 
 class ProfileFieldsMixin:
@@ -66,6 +67,20 @@ class OffCampusSignupForm(CleanTextFormMixin, ProfileFieldsMixin, SignupForm):
         super().__init__(*args, **kwargs)
         self._add_profile_fields()
         self.fields["institution"].required = True
+
+    def clean_username(self):
+        # An old system's username is its owner's: they log in with it and the old password
+        # (seed 2.1) and keep it as their gateway login (accounts.legacy_views).
+        username = super().clean_username()
+        if username and legacy_find(username) is not None:
+            raise forms.ValidationError(
+                _(
+                    "This is the username of an account of the old system. If it is yours, log "
+                    "in with it and its old password; otherwise choose another."
+                ),
+                code="old_username",
+            )
+        return username
 
     def clean(self):
         cleaned = super().clean()

@@ -2,7 +2,9 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
+from accounts.legacy import LegacyAccount
 from readers.models import Reader, ReaderStatus, ReaderType
 from tests.factories import ReaderFactory
 
@@ -92,6 +94,23 @@ def test_taken_username_is_refused(client_anon):
     assert response.status_code == 200
     assert "username" in response.context["form"].errors
     assert Reader.objects.count() == 1
+
+
+def test_an_old_systems_username_is_kept_for_its_owner(client_anon):
+    # Its owner logs in with it and the old password (seed 2.1) and keeps it as the gateway
+    # login; a stranger registering it first would push the owner to "old-<id>".
+    LegacyAccount.objects.create(
+        user_id=77, username="Zhang.San", balance=0, status="active", created_at=timezone.now()
+    )
+    response = client_anon.post("/accounts/signup/", FORM, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    errors = response.context["form"].errors["username"]
+    assert errors == [
+        "This is the username of an account of the old system. If it is yours, log in with it "
+        "and its old password; otherwise choose another."
+    ]
+    assert 'value="北京示例大学图书馆"' in response.content.decode()  # nothing typed is lost
+    assert not Reader.objects.exists()
 
 
 def test_same_email_as_another_reader_is_allowed(client_anon):
