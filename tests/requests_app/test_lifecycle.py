@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from readers.models import Notice
 from requests_app import lifecycle
@@ -116,11 +116,11 @@ def test_a_transition_outside_the_table_is_refused_and_changes_nothing(staff, fr
 def test_a_copy_cannot_go_on_loan_and_a_loan_cannot_be_delivered(staff):
     copy = IllRequestFactory(service_type="copy")
     loan = IllRequestFactory(service_type="loan")
-    with pytest.raises(TransitionError, match="Only a"):
+    with translation.override("en"), pytest.raises(TransitionError, match="Only a"):
         request_transition(
             ill_request=copy, to="on_loan", actor=staff, return_date=datetime.date(2030, 1, 1)
         )
-    with pytest.raises(TransitionError, match="Only a"):
+    with translation.override("en"), pytest.raises(TransitionError, match="Only a"):
         request_transition(ill_request=loan, to="delivered", actor=staff)
 
 
