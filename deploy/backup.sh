@@ -26,11 +26,14 @@ mkdir -p "$DEST"
 WORK="$DEST/.$STAMP.partial"
 rm -rf "$WORK"
 mkdir "$WORK"
-trap 'rm -rf "$WORK"; [ -n "${PSQL_PID:-}" ] && kill "$PSQL_PID" 2>/dev/null || true' EXIT
+trap 'rm -rf "$WORK"; [ -n "${PSQL_CHILD:-}" ] && kill "$PSQL_CHILD" 2>/dev/null || true' EXIT
 
 # One snapshot for the dump and the counts: a read-only transaction exports it and stays open
 # while pg_dump reads the same snapshot, then the counts are taken in that transaction.
 coproc PSQL { psql -X -q -A -t -v ON_ERROR_STOP=1 "$DATABASE_URL" 2>&1; }
+# Bash unsets PSQL_PID as soon as it reaps the coprocess, which may be before `wait` below
+# (psql ends the moment its input closes): keep the number in a variable of our own.
+PSQL_CHILD=$PSQL_PID
 echo "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_export_snapshot();" >&"${PSQL[1]}"
 read -r SNAPSHOT <&"${PSQL[0]}"
 case "$SNAPSHOT" in
@@ -53,8 +56,8 @@ done
 [ -n "$ENDED" ] || { echo "backup: psql ended before the counts were taken" >&2; exit 1; }
 echo "COMMIT;" >&"${PSQL[1]}"
 exec {PSQL[1]}>&-
-wait "$PSQL_PID" || true
-unset PSQL_PID
+wait "$PSQL_CHILD" 2>/dev/null || true
+unset PSQL_CHILD
 
 if [ -n "$MEDIA" ] && [ -d "$MEDIA" ]; then
   tar -C "$MEDIA" -czf "$WORK/media.tar.gz" .
