@@ -2,6 +2,7 @@
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests.factories import PASSWORD, PendingReaderFactory, ReaderFactory, StaffFactory
 
@@ -18,6 +19,15 @@ def delivery_folder(settings, tmp_path):
         },
     }
     return folder
+
+
+@pytest.fixture(autouse=True)
+def default_language():
+    """Each test starts in the site's default language, not in the one the previous test's last
+    request activated: a test that reads words says which language it reads them in."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture
