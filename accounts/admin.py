@@ -172,8 +172,10 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         reader = get_object_or_404(Reader.objects.select_related("user"), pk=reader_pk)
         dues = dues_for(reader)
         initial = {}
-        if request.method != "POST" and request.GET.get("request", "").isdigit():
-            number = int(request.GET["request"])
+        asked = request.GET.get("request", "")
+        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
+        if request.method != "POST" and asked.isascii() and asked.isdigit() and len(asked) < 10:
+            number = int(asked)
             due = next((d for d in dues if d.request_number == number), None)
             if due:
                 shortfall = max(due.amount - ledger_balance(reader), 0)
@@ -312,7 +314,9 @@ class ReaderWithAccountAdmin(ReaderAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {}
-        if object_id and str(object_id).isdigit():
+        object_id = str(object_id or "")
+        # ASCII digits a primary key can be; Django's own view answers anything else with 404.
+        if object_id.isascii() and object_id.isdigit() and len(object_id) < 19:
             extra = {
                 "ledger_balance": ledger_balance(int(object_id)),
                 "ledger_may_record": request.user.has_perm("accounts.add_ledgerentry"),

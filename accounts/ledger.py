@@ -154,7 +154,15 @@ def _check_sign(kind: str, amount: Decimal) -> None:
 
 
 def _write(account: Account, **fields) -> LedgerEntry:
-    account.balance = (account.balance + fields["amount"]).quantize(CENT)
+    balance = (account.balance + fields["amount"]).quantize(CENT)
+    if abs(balance) > AMOUNT_MAX:
+        # Each amount fits the money columns; their sum must too, or the balance is unreadable.
+        raise LedgerError(
+            _("This entry would take the balance beyond %(max)s yuan either way.")
+            % {"max": AMOUNT_MAX},
+            field="amount",
+        )
+    account.balance = balance
     account.save(update_fields=["balance", "updated_at"])
     return LedgerEntry.objects.create(
         number=_next_number(),
@@ -201,6 +209,10 @@ def ledger_record(
         account = _lock_account(reader)
         # Under the reader's lock a twin sent at the same moment has committed or not started.
         if token and (twin := LedgerEntry.objects.filter(submission_token=token).first()):
+            if twin.reader_id != account.reader_id:
+                raise LedgerError(
+                    _("This form was used for another reader's entry: open the form again.")
+                )
             return twin
         if kind == EntryKind.REFUND:
             charged = -(

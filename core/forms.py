@@ -1,9 +1,14 @@
 """Forms whose text fields are cleaned of invisible characters before anything else reads them."""
 
+import datetime
+
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from .text import clean_text
+
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def _is_text(field) -> bool:
@@ -60,4 +65,12 @@ def _clean(value, multiline):
 
 
 class CleanTextModelForm(CleanTextFormMixin, forms.ModelForm):
-    """The admin's model forms (ModelAdmin.form, inlines' form) with clean text."""
+    """The admin's model forms (ModelAdmin.form, inlines' form) with clean text, and dates
+    every database stores whatever the time zone (year 1 in Beijing is before year 1 in UTC)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, datetime.date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                self.add_error(name, _("Give a date between 1900 and 2999."))
+        return cleaned

@@ -19,7 +19,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from accounts.ledger import InsufficientBalance, ledger_balance, ledger_charge
+from accounts.ledger import AMOUNT_MAX, InsufficientBalance, ledger_balance, ledger_charge
 from core.mail import send_email, send_to_reader
 from readers.services import notice_send
 
@@ -328,10 +328,20 @@ def _charge_or_await_payment(ill_request: IllRequest, to: str, *, actor) -> str:
     request awaits payment instead (or, already awaiting it, the change is refused)."""
     if ill_request.is_guest:
         return _guest_paid_or_await_payment(ill_request, to)
+    total = _total_fee(ill_request)
+    if total > AMOUNT_MAX:
+        raise TransitionError(
+            _(
+                "Request %(number)s’s fees total %(total)s yuan, more than one charge can be: "
+                "correct its fee lines."
+            )
+            % {"number": ill_request.number, "total": total},
+            field="to",
+        )
     try:
         ledger_charge(
             reader=ill_request.reader,
-            amount=_total_fee(ill_request),
+            amount=total,
             actor=actor,
             request_number=ill_request.number,
             request_title=ill_request.article_title or ill_request.publication_title,

@@ -241,3 +241,29 @@ def test_a_paid_loan_is_lent_by_the_return_date_staff_gave(reader_a, staff, clie
     loan.refresh_from_db()
     assert (loan.status, loan.return_date) == (Status.ON_LOAN, due_back)
     assert ledger_balance(reader_a) == Decimal("0.00")
+
+
+def test_fees_beyond_one_charge_are_refused_beside_the_status_and_bulk_goes_on(
+    reader_a, staff, client_staff
+):
+    # Found by a probe: two fee lines of 99,999,999.99 each, then 交付 answered 500, and the
+    # bulk action stopped half-way with an error page.
+    huge = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+    FeeLineFactory.create_batch(2, request=huge, amount=Decimal("99999999.99"))
+    with translation.override("en"), pytest.raises(TransitionError, match="fees total"):
+        request_transition(ill_request=huge, to="delivered", actor=staff)
+    other = IllRequestFactory(reader=reader_a, status=Status.IN_PROCESS)
+    response = client_staff.post(
+        reverse("admin:requests_app_illrequest_changelist"),
+        {"action": "move_to_delivered", "_selected_action": [huge.pk, other.pk]},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "1 request(s) moved to “Delivered”" in text
+    assert f"Request {huge.number}’s fees total 199999999.98 yuan" in text
+    huge.refresh_from_db()
+    other.refresh_from_db()
+    assert (huge.status, other.status) == (Status.IN_PROCESS, Status.DELIVERED)
+    assert not LedgerEntry.objects.filter(kind="charge").exists()

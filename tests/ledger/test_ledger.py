@@ -154,3 +154,32 @@ def test_check_ledger_finds_a_cache_that_disagrees(reader_a, staff):
     assert ledger_check() == [
         f"reader {reader_a.pk}: balance row says 11.00, the entries sum to 10.00"
     ]
+
+
+def test_a_balance_beyond_what_the_ledger_holds_is_refused_and_writes_nothing(
+    reader_a, reader_b, staff
+):
+    # Found by a probe: each amount fits (at most 99,999,999.99) but their sum did not, and
+    # every page showing the reader's balance answered 500 from then on.
+    deposit(reader_a, "87.30", staff)
+    with pytest.raises(LedgerError, match="99999999.99") as refused:
+        deposit(reader_a, "99999999.99", staff)
+    assert refused.value.field == "amount"
+    assert LedgerEntry.objects.count() == 1
+    assert ledger_balance(reader_a) == Decimal("87.30") == ledger_sum(reader_a)
+    # The same below 0.
+    adjust = {"kind": "adjustment", "amount": "-99999999.99", "actor": staff, "note": "x"}
+    ledger_record(reader=reader_b, **adjust)
+    with pytest.raises(LedgerError, match="99999999.99"):
+        ledger_record(reader=reader_b, **adjust)
+    assert ledger_balance(reader_b) == Decimal("-99999999.99") == ledger_sum(reader_b)
+
+
+def test_a_form_token_of_another_readers_entry_records_nothing_and_says_so(
+    reader_a, reader_b, staff
+):
+    deposit(reader_a, "5.00", staff, token="t" * 32)
+    with pytest.raises(LedgerError):
+        deposit(reader_b, "5.00", staff, token="t" * 32)
+    assert ledger_balance(reader_b) == Decimal("0.00")
+    assert ledger_balance(reader_a) == Decimal("5.00")

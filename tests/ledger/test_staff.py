@@ -301,3 +301,13 @@ def test_a_form_without_its_token_records_nothing_and_says_so(office, reader_a):
     assert "The form was out of date" in response.content.decode()
     assert 'value="50"' in response.content.decode()
     assert not LedgerEntry.objects.exists()
+
+
+def test_odd_digits_in_the_address_are_not_a_500(office, reader_a):
+    # Found by a probe: "²" is a digit to str.isdigit() but not to int().
+    office.raise_request_exception = False
+    assert office.get(record_url(reader_a), {"request": "²"}).status_code == 200
+    assert office.get(record_url(reader_a), {"request": "9" * 30}).status_code == 200
+    for object_id in ["²", "9" * 23]:
+        response = office.get(f"/admin/readers/reader/{object_id}/change/")
+        assert response.status_code in (302, 404), object_id

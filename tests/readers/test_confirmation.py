@@ -167,6 +167,26 @@ def test_notice_without_a_title_gets_a_readable_error_in_the_admin(client_staff)
     assert not Notice.objects.exists()
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1899-12-31"])
+def test_a_date_no_database_can_take_is_said_beside_the_field_in_the_admin(client_staff, day):
+    # Found by a probe: year 1 in Beijing time is before year 1 in UTC, and saving answered 500.
+    client_staff.raise_request_exception = False
+    response = client_staff.post(
+        "/admin/readers/notice/add/",
+        {
+            "title_zh": "通知",
+            "body_zh": "x",
+            "publish_at_0": day,
+            "publish_at_1": "00:00:00",
+        },
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Give a date between 1900 and 2999." in response.content.decode()
+    assert 'value="通知"' in response.content.decode()
+    assert not Notice.objects.exists()
+
+
 def test_confirmation_email_declares_its_language(
     staff, pending_reader, django_capture_on_commit_callbacks
 ):
