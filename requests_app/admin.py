@@ -4,6 +4,7 @@ The status is never edited as a field: it changes only through `lifecycle.reques
 from the transition page of a request or from the bulk actions of the list.
 """
 
+import contextlib
 import re
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import EmptyResultSet, PermissionDenied, ValidationError
 from django.db.models import BLANK_CHOICE_DASH, Q
 from django.db.models.functions import Lower
 from django.shortcuts import get_object_or_404, redirect
@@ -405,6 +406,13 @@ class IllRequestAdminForm(CleanTextModelForm):
         return changes
 
 
+def _compiles(queryset) -> None:
+    """Build the query's SQL (nothing is run): what a lookup's value breaks raises here."""
+    # A filter no row can match (EmptyResultSet) is an empty file, rightly.
+    with contextlib.suppress(EmptyResultSet):
+        queryset.query.sql_with_params()
+
+
 def _no_page(changelist, request):
     # The export reads the changelist's filtered queryset, never its page or its counts.
     changelist.result_count = changelist.full_result_count = None
@@ -633,7 +641,10 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         request.csv_export = True
         try:
             changelist = self.get_changelist_instance(request)
-        except IncorrectLookupParameters:
+            # The file streams: a lookup the database cannot take (`?submitted_at__year=99999`)
+            # must fail here, not half-way through a download.
+            _compiles(changelist.queryset)
+        except (IncorrectLookupParameters, OverflowError, ValueError):
             return redirect(reverse("admin:requests_app_illrequest_changelist") + "?e=1")
         return export_response(changelist.queryset)
 
