@@ -47,7 +47,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.statements import BOM, text_cell
@@ -550,7 +550,7 @@ def csv_columns() -> list[str]:
     return [
         gettext("Breakdown"),
         gettext("Group"),
-        gettext("Requests"),
+        pgettext("a count of requests", "Requests"),
         gettext("With an outcome"),
         gettext("Supplied"),
         gettext("Fill rate (%)"),

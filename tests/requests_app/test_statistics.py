@@ -286,6 +286,8 @@ def test_the_csv_headers_are_chinese_for_a_chinese_speaking_librarian(office, da
     body = b"".join(response.streaming_content).decode("utf-8")
     header = next(csv.reader(io.StringIO(body[1:])))
     assert all(not cell.isascii() for cell in header)
+    # A count of requests, not the navigation's 申请管理 (request management).
+    assert header[2] == "申请数"
 
 
 # --- Who may see it ---------------------------------------------------------------------------
