@@ -125,14 +125,17 @@ def legacy_link(*, legacy_account: LegacyAccount, reader, actor) -> LegacyAccoun
     account.save(update_fields=["reader", "link_kind", "linked_at", "linked_by"])
     legacy_choice_answer(reader=reader)
     if account.balance:
-        ledger_record(
-            reader=reader,
-            kind=EntryKind.OPENING_BALANCE,
-            amount=account.balance,
-            actor=actor,
-            note=gettext_noop("Balance of old account “%(username)s”"),
-            note_params={"username": account.username},
-        )
+        try:
+            ledger_record(
+                reader=reader,
+                kind=EntryKind.OPENING_BALANCE,
+                amount=account.balance,
+                actor=actor,
+                note=gettext_noop("Balance of old account “%(username)s”"),
+                note_params={"username": account.username},
+            )
+        except LedgerError as refusal:  # a balance beyond what the ledger holds
+            raise LegacyLinkError(str(refusal)) from None
     if account.balance < 0:
         notice_send(
             reader=reader,

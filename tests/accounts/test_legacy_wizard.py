@@ -15,7 +15,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from accounts.hashers import wrap_legacy_password
-from accounts.ledger import ledger_balance
+from accounts.ledger import ledger_balance, ledger_record
 from accounts.legacy import LegacyAccount, LegacyStatus, LinkKind
 from accounts.legacy_link import legacy_link
 from accounts.models import EntryKind, LedgerEntry
@@ -277,6 +277,18 @@ def test_a_campus_proof_does_not_pass_to_a_reader_who_logs_in_next(
     client.post("/link/confirm/", {"confirm": ""})
     account.refresh_from_db()
     assert account.reader is None
+
+
+def test_a_link_the_ledger_cannot_hold_is_refused_in_words_and_links_nothing(client_a, reader_a):
+    ledger_record(reader=reader_a, kind="adjustment", amount="99999990.00", actor=None, note="test")
+    account = old_account()  # 50.00 more would be beyond what the ledger holds
+    link_as_reader(client_a, "old-alice", "old-secret")
+    response = client_a.post("/link/confirm/", {"confirm": ""}, follow=True, **EN)
+    assert response.status_code == 200
+    assert "99999999.99" in response.content.decode()
+    account.refresh_from_db()
+    assert account.reader is None
+    assert ledger_balance(reader_a) == Decimal("99999990.00")
 
 
 def test_the_old_accounts_page_shows_only_the_readers_own(client_a, client_b, reader_a):

@@ -134,6 +134,8 @@ def test_the_dashboard_is_in_chinese(office, cast):
         "本周",
     ):
         assert label in content, label
+    # The new and finished requests counted, not the navigation's 申请管理 (request management).
+    assert '<h2 id="dashboard-periods-title">申请数</h2>' in content
 
 
 def test_the_dashboard_query_count_does_not_grow_with_the_data(
