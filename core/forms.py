@@ -26,7 +26,17 @@ class CleanTextFormMixin:
     The submitted data itself is cleaned, before validation: the field's checks (lengths,
     ISSN check digits…) see the clean text, and a form shown again with its errors shows it.
     Textareas keep their line breaks. Put the mixin before the form class it extends.
+
+    Dates too are held to what every database stores whatever the time zone (year 1 in Beijing
+    is before year 1 in UTC): FIRST_YEAR to LAST_YEAR, said beside the field.
     """
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, datetime.date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                self.add_error(name, _("Give a date between 1900 and 2999."))
+        return cleaned
 
     def full_clean(self):
         if self.is_bound:
@@ -65,12 +75,4 @@ def _clean(value, multiline):
 
 
 class CleanTextModelForm(CleanTextFormMixin, forms.ModelForm):
-    """The admin's model forms (ModelAdmin.form, inlines' form) with clean text, and dates
-    every database stores whatever the time zone (year 1 in Beijing is before year 1 in UTC)."""
-
-    def clean(self):
-        cleaned = super().clean()
-        for name, value in list(cleaned.items()):
-            if isinstance(value, datetime.date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
-                self.add_error(name, _("Give a date between 1900 and 2999."))
-        return cleaned
+    """The admin's model forms (ModelAdmin.form, inlines' form) with clean text."""
