@@ -406,15 +406,16 @@ class IllRequestAdminForm(CleanTextModelForm):
         return changes
 
 
-def _compiles(queryset) -> None:
-    """Build the query's SQL (nothing is run): what a lookup's value breaks raises here."""
-    # A filter no row can match (EmptyResultSet) is an empty file, rightly.
-    with contextlib.suppress(EmptyResultSet):
-        queryset.query.sql_with_params()
-
-
 def _no_page(changelist, request):
-    # The export reads the changelist's filtered queryset, never its page or its counts.
+    # The export reads the changelist's filtered queryset, never its page or its counts. Its SQL
+    # is built here (nothing runs; a filter no row can match is an empty file, rightly): the file
+    # streams, and a lookup the database cannot take (`?submitted_at__year=99999`) must be a bad
+    # filter now, as RobustChangeList makes it on the list, not fail half-way through a download.
+    try:
+        with contextlib.suppress(EmptyResultSet):
+            changelist.queryset.query.sql_with_params()
+    except (OverflowError, ValueError) as exc:
+        raise IncorrectLookupParameters(exc) from exc
     changelist.result_count = changelist.full_result_count = None
     changelist.result_list = []
     changelist.can_show_all = changelist.multi_page = False
@@ -641,10 +642,7 @@ class IllRequestAdmin(GatewayAdminMixin, admin.ModelAdmin):
         request.csv_export = True
         try:
             changelist = self.get_changelist_instance(request)
-            # The file streams: a lookup the database cannot take (`?submitted_at__year=99999`)
-            # must fail here, not half-way through a download.
-            _compiles(changelist.queryset)
-        except (IncorrectLookupParameters, OverflowError, ValueError):
+        except IncorrectLookupParameters:
             return redirect(reverse("admin:requests_app_illrequest_changelist") + "?e=1")
         return export_response(changelist.queryset)
 
