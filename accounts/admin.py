@@ -78,6 +78,19 @@ class AccountAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         return False
 
 
+# The largest primary key (a 64-bit integer on every database).
+PK_MAX = 2**63 - 1
+
+
+def _whole_number(text: str, maximum: int) -> int | None:
+    """`text` as a whole number up to `maximum`, else None: ASCII digits only ("²" is a digit
+    to str.isdigit() but not to int()), and no more of them than `maximum` has."""
+    if text.isascii() and text.isdigit() and len(text) <= len(str(maximum)):
+        number = int(text)
+        return number if number <= maximum else None
+    return None
+
+
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
     list_display = [
@@ -136,8 +149,8 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        if term.isascii() and term.isdigit() and int(term) <= NUMBER_MAX:
-            return queryset.filter(Q(number=int(term)) | Q(request_number=int(term))), False
+        if (number := _whole_number(term, NUMBER_MAX)) is not None:
+            return queryset.filter(Q(number=number) | Q(request_number=number)), False
         return queryset.filter(reader__in=reader_ids_matching(term)), False
 
     def get_urls(self):
@@ -172,10 +185,8 @@ class LedgerEntryAdmin(GatewayAdminMixin, ReadOnlyMixin, admin.ModelAdmin):
         reader = get_object_or_404(Reader.objects.select_related("user"), pk=reader_pk)
         dues = dues_for(reader)
         initial = {}
-        asked = request.GET.get("request", "")
-        # ASCII digits only: "²".isdigit() is true, and int() refuses it.
-        if request.method != "POST" and asked.isascii() and asked.isdigit() and len(asked) < 10:
-            number = int(asked)
+        number = _whole_number(request.GET.get("request", ""), NUMBER_MAX)
+        if request.method != "POST" and number is not None:
             due = next((d for d in dues if d.request_number == number), None)
             if due:
                 shortfall = max(due.amount - ledger_balance(reader), 0)
@@ -314,11 +325,10 @@ class ReaderWithAccountAdmin(ReaderAdmin):
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         extra = {}
-        object_id = str(object_id or "")
-        # ASCII digits a primary key can be; Django's own view answers anything else with 404.
-        if object_id.isascii() and object_id.isdigit() and len(object_id) < 19:
+        # Anything but a primary key Django's own view answers with 404.
+        if (pk := _whole_number(str(object_id or ""), PK_MAX)) is not None:
             extra = {
-                "ledger_balance": ledger_balance(int(object_id)),
+                "ledger_balance": ledger_balance(pk),
                 "ledger_may_record": request.user.has_perm("accounts.add_ledgerentry"),
                 "ledger_may_view": request.user.has_perm("accounts.view_ledgerentry"),
             }
